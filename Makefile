@@ -1,0 +1,34 @@
+# Every target sets up .venv with the pinned requirements first; nothing else is needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test lint admin clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@echo "--> Installing the pinned requirements into $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	@echo "--> Starting ticket_api (Ctrl-C stops it and everything it started)"
+	@$(PY) -m ticket_api.embedded run
+
+test: lint
+	@echo "--> Running the tests"
+	$(PY) -m pytest
+
+lint: install
+	@echo "--> Linting"
+	$(VENV)/bin/ruff check .
+
+admin: install
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com"; exit 2; }
+	@$(PY) -m ticket_api.embedded exec $(PY) -m flask --app wsgi promote-admin "$(EMAIL)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

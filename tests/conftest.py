@@ -1,0 +1,119 @@
+"""A real database for every test: our own SecantusDB server (or `MONGODB_URI` when set),
+and a fresh, empty database on it for each test, dropped afterwards."""
+
+import itertools
+import os
+import uuid
+
+import pytest
+from bson import ObjectId
+from pymongo import MongoClient
+
+from ticket_api import close, create_app, db
+from ticket_api.embedded import EmbeddedDatabase
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri():
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    server = EmbeddedDatabase(":memory:", test_commands=True).start()
+    yield server.uri + "&heartbeatFrequencyMS=500"
+    server.stop()
+
+
+@pytest.fixture
+def settings(mongodb_uri, tmp_path):
+    """The settings of the test app; a test may change them before asking for `app`."""
+    return {
+        "TESTING": True,
+        "APP_ENV": "development",
+        "MONGODB_URI": mongodb_uri,
+        "MONGODB_DB": f"test_{uuid.uuid4().hex[:12]}",
+        "DATA_DIR": tmp_path,
+        "JWT_SECRET_KEY": "test-secret-" + "x" * 32,
+        "BCRYPT_ROUNDS": 4,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
+    yield app
+    db.get_client(app).drop_database(settings["MONGODB_DB"])
+    close(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def database(app):
+    return db.get_db(app)
+
+
+@pytest.fixture
+def raw_client(mongodb_uri):
+    client = MongoClient(mongodb_uri)
+    yield client
+    client.close()
+
+
+class AuthActions:
+    """Sign up and log in through the API, as a frontend would."""
+
+    numbers = itertools.count(1)
+
+    def __init__(self, client, app):
+        self.client = client
+        self.app = app
+
+    def signup(self, username=None, email=None, password=PASSWORD):
+        n = next(self.numbers)
+        body = {
+            "username": username or f"user{n}",
+            "email": email or f"user{n}@example.com",
+            "password": password,
+        }
+        response = self.client.post("/auth/signup", json=body)
+        assert response.status_code == 201, response.json
+        return {**response.json, "password": password}
+
+    def login(self, email, password=PASSWORD):
+        response = self.client.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 201, response.json
+        return response.json["token"]
+
+    def user_headers(self, **signup_fields):
+        """Headers of a newly signed-up, logged-in user."""
+        user = self.signup(**signup_fields)
+        return bearer(self.login(user["email"], user["password"]))
+
+    def admin_headers(self):
+        user = self.signup()
+        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": "admin"}})
+        return bearer(self.login(user["email"]))
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def db_id(document):
+    return ObjectId(document["_id"])
+
+
+@pytest.fixture
+def auth(client, app):
+    return AuthActions(client, app)

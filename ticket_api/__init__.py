@@ -1,0 +1,84 @@
+"""The application factory: read it as the table of contents of the service."""
+
+import atexit
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import auth, db, health
+from .cli import register_commands
+from .config import Config, finalize
+from .errors import register_error_handlers
+from .extensions import api, cors, jwt, limiter
+from .security import BEARER_SCHEME, init_jwt
+
+MODULES = (auth, health)
+
+
+def create_app(test_config=None):
+    """Build the app from the environment (and `.env`), or from `test_config` on top of it.
+
+    :raise ConfigError: a required setting is missing (production), or there is no database.
+    """
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(openapi_settings())
+    app.config.from_mapping(finalize({**Config().as_dict(), **(test_config or {})}))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.init_app(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    if app.config["TRUST_PROXY"]:
+        n = app.config["TRUST_PROXY"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+    db.ensure_indexes(db.get_db(app))
+    atexit.register(close, app)
+    return app
+
+
+def close(app):
+    """Close this app's database clients: its own, and the rate limiter's.
+
+    Left to the garbage collector, the limiter's client closes during interpreter
+    shutdown, when pymongo can no longer start the thread it needs, and the exit hangs.
+    """
+    db.close(app)
+    if limiter.enabled:  # else it has no storage
+        limiter.storage.storage.close()
+
+
+def openapi_settings():
+    return {
+        "API_TITLE": "ticket_api",
+        "API_VERSION": "1.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+
+
+def register_extensions(app):
+    """Bind the singletons of `extensions.py` to this app, with this app's settings."""
+    app.config.update(
+        JWT_ACCESS_TOKEN_EXPIRES=app.config["JWT_ACCESS_TOKEN_EXPIRES"],
+        JWT_ERROR_MESSAGE_KEY="message",
+        RATELIMIT_STORAGE_URI=app.config["MONGODB_URI"],
+        RATELIMIT_STORAGE_OPTIONS={"database_name": app.config["MONGODB_DB"]},
+    )
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    jwt.init_app(app)
+    init_jwt(jwt)
+    limiter.init_app(app)
+    cors.init_app(
+        app,
+        origins=app.config["CORS_ORIGINS"],
+        expose_headers=["X-Total-Count", "Retry-After", "X-Request-ID"],
+    )
+
+
+def register_blueprints(app):
+    for module in MODULES:
+        api.register_blueprint(module.bp)

@@ -1,0 +1,106 @@
+from flask import current_app, request
+from flask_jwt_extended import decode_token, get_jwt_identity, jwt_required
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_smorest import abort
+from jwt import InvalidTokenError
+
+from .. import security
+from ..extensions import limiter
+from ..schemas import MessageSchema
+from ..tickets import service as tickets
+from ..tickets.schemas import TicketSchema
+from . import bp, service
+from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema
+
+USER_EXISTS = "User already exists"
+USER_NOT_FOUND = "User not found"
+INVALID_CREDENTIALS = "Invalid credentials"
+
+
+def login_email():
+    """The email a login is for, the key of its per-account limit (None when not a string)."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return email.strip().lower() if isinstance(email, str) else None
+
+
+@bp.route("/signup", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
+@bp.arguments(SignupSchema)
+@bp.response(201, UserSchema)
+@bp.alt_response(409, description=USER_EXISTS)
+@bp.alt_response(429, description="Too many signups from this address")
+def signup(fields):
+    """Create an account (role `user`)."""
+    password_hash = security.hash_password(fields.pop("password"))
+    try:
+        return service.create(password_hash=password_hash, **fields)
+    except service.UserExists:
+        abort(409, message=USER_EXISTS)
+
+
+@bp.route("/login", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_LOGIN_EMAIL"],
+    key_func=lambda: f"login-email:{login_email()}",
+    exempt_when=lambda: login_email() is None,
+)
+@bp.arguments(LoginSchema)
+@bp.response(201, LoginResultSchema)
+@bp.alt_response(400, description=INVALID_CREDENTIALS)
+@bp.alt_response(404, description=USER_NOT_FOUND)
+@bp.alt_response(429, description="Too many attempts from this address or for this email")
+def login(credentials):
+    """Exchange email and password for a bearer token."""
+    user = service.get_by_email(credentials["email"])
+    if user is None:
+        abort(404, message=USER_NOT_FOUND)
+    if not security.password_matches(credentials["password"], user["passwordHash"]):
+        abort(400, message=INVALID_CREDENTIALS)
+    return {
+        "message": "Logged in",
+        "success": True,
+        "token": security.issue_token(user),
+        "email": user["email"],
+        "username": user["username"],
+    }
+
+
+@bp.route("/logout", methods=["POST"])
+@bp.response(200, MessageSchema)
+@bp.doc(security=security.OPTIONAL_BEARER_AUTH)
+def logout():
+    """Log out: the token sent, if any and still valid, is revoked for good."""
+    claims = presented_token_claims()
+    if claims is not None:
+        security.revoke(claims)
+    return {"message": "Logged out"}
+
+
+def presented_token_claims():
+    """The claims of the bearer token sent, or None when there is none worth revoking.
+
+    Logout always succeeds (the seed's frontend calls it bare): an expired, revoked or
+    forged token has nothing left to revoke.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return decode_token(token.strip())
+    except (InvalidTokenError, JWTExtendedException):
+        return None
+
+
+@bp.route("/tickets")
+@jwt_required()
+@bp.response(200, TicketSchema(many=True))
+@bp.alt_response(404, description=USER_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def my_tickets():
+    """The caller's own tickets, newest first, each with its event."""
+    user = service.get(get_jwt_identity())
+    if user is None:
+        abort(404, message=USER_NOT_FOUND)
+    return tickets.list_for_user(user["_id"])

@@ -1,0 +1,70 @@
+"""The one MongoClient of this process, the database handle, and the indexes.
+
+pymongo's client is thread-safe and pools connections, so it is made once per app in
+`init_app`, never per request. It is not fork-safe: gunicorn must not `--preload`.
+"""
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
+from pymongo.collation import Collation
+
+# Every query the routes make has its index here (README, "Data").
+INDEXES = {
+    "users": [
+        IndexModel("email", unique=True, name="email_unique"),
+        # Case-insensitive: "Alice" and "alice" are one username.
+        IndexModel(
+            "username",
+            unique=True,
+            name="username_unique",
+            collation=Collation(locale="en", strength=2),
+        ),
+    ],
+    "revoked_tokens": [
+        IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "tickets": [
+        IndexModel([("user", ASCENDING), ("createdAt", DESCENDING)], name="user_newest"),
+    ],
+}
+
+
+def init_app(app):
+    """Open this app's client; it is closed with the app (see `close`)."""
+    app.extensions["mongo"] = MongoClient(
+        app.config["MONGODB_URI"],
+        tz_aware=True,
+        appname="ticket_api",
+        serverSelectionTimeoutMS=app.config["MONGODB_TIMEOUT_MS"],
+    )
+
+
+def get_client(app=None):
+    return (app or current_app).extensions["mongo"]
+
+
+def get_db(app=None):
+    app = app or current_app
+    return get_client(app)[app.config["MONGODB_DB"]]
+
+
+def close(app):
+    get_client(app).close()
+
+
+def ensure_indexes(db):
+    """Create the indexes that are missing (a no-op for those already there)."""
+    for collection, indexes in INDEXES.items():
+        db[collection].create_indexes(indexes)
+
+
+def utcnow():
+    """Now, to the millisecond BSON stores, so what is returned equals what is stored."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def ping(db):
+    db.command("ping")

@@ -1,0 +1,75 @@
+"""One place that turns every failure into `{"message": ...}` with the right status."""
+
+import logging
+
+import marshmallow as ma
+from flask_limiter import RateLimitExceeded
+from pymongo.errors import ConnectionFailure
+
+log = logging.getLogger(__name__)
+
+INVALID_DATA = "Invalid data"
+INTERNAL_ERROR = "Internal server error"
+DATABASE_UNAVAILABLE = "Database unavailable"
+
+
+class ErrorSchema(ma.Schema):
+    """The body of every error reply (documentation only: errors are built below)."""
+
+    message = ma.fields.String(required=True, metadata={"example": "Invalid data"})
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "Validation errors, keyed by location (`json`, `query`) then field",
+            "example": {"json": {"email": ["Not a valid email address."]}},
+        }
+    )
+
+
+class ApiError(Exception):
+    """A domain failure the client can act on: carries its status and message."""
+
+    status_code = 400
+
+    def __init__(self, message, status_code=None):
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def http_error_response(error):
+    """Shape a werkzeug/flask-smorest/flask-limiter HTTP error as this API's error body."""
+    data = getattr(error, "data", None) or {}
+    headers = data.get("headers") or {}
+    if "messages" in data or "errors" in data:
+        body = {"message": data.get("message", INVALID_DATA)}
+        body["errors"] = data.get("errors", data.get("messages"))
+    else:
+        body = {"message": data.get("message") or describe(error)}
+    return body, error.code, headers
+
+
+def describe(error):
+    if isinstance(error, RateLimitExceeded):
+        return f"Too many requests ({error.description}); try again later"
+    if error.description != type(error).description:
+        return error.description  # set by abort(code, "..."), meant for the client
+    return error.name
+
+
+def register_error_handlers(app):
+    """Handlers for what flask-smorest's Api does not see: domain, database, and bugs."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(error):
+        return {"message": error.message}, error.status_code
+
+    @app.errorhandler(ConnectionFailure)
+    def handle_database_down(error):
+        log.error("database unreachable: %s", error)
+        return {"message": DATABASE_UNAVAILABLE}, 503
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        log.exception("unhandled error")
+        return {"message": INTERNAL_ERROR}, 500

@@ -1,0 +1,1 @@
+"""Events: what is on, when, and how many seats are left."""

@@ -1,0 +1,77 @@
+"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required`."""
+
+from datetime import UTC, datetime
+from functools import wraps
+
+import bcrypt
+from flask import current_app
+from flask_jwt_extended import create_access_token, get_jwt_identity, verify_jwt_in_request
+
+from . import db
+from .auth import service as users
+from .errors import ApiError
+
+ADMIN = "admin"
+USER = "user"
+ADMINS_ONLY = "Admins only"
+BEARER_AUTH = [{"bearerAuth": []}]
+OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def hash_password(password):
+    rounds = current_app.config["BCRYPT_ROUNDS"]
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def password_matches(password, password_hash):
+    return bcrypt.checkpw(password.encode(), password_hash.encode())
+
+
+def issue_token(user):
+    return create_access_token(identity=str(user["_id"]), additional_claims={"role": user["role"]})
+
+
+def revoke(token_claims):
+    """Refuse this token from now on, everywhere: its id stays in the database until it expires."""
+    expires_at = datetime.fromtimestamp(token_claims["exp"], UTC)
+    db.get_db().revoked_tokens.update_one(
+        {"_id": token_claims["jti"]}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True
+    )
+
+
+def admin_required(view):
+    """Let the request through only with a valid token of a user who is an admin *now*.
+
+    The role is read from the database, not only from the token, so a demoted admin
+    loses access at once rather than when the token expires.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request()
+        user = users.get(get_jwt_identity())
+        if user is None or user["role"] != ADMIN:
+            raise ApiError(ADMINS_ONLY, 403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def init_jwt(jwt):
+    """Every token failure is a 401 with `{"message": ...}`, and revoked tokens are refused."""
+
+    def unauthorized(message):
+        return {"message": message}, 401
+
+    @jwt.token_in_blocklist_loader
+    def is_revoked(jwt_header, jwt_payload):
+        return db.get_db().revoked_tokens.find_one({"_id": jwt_payload["jti"]}) is not None
+
+    jwt.unauthorized_loader(lambda reason: unauthorized("Missing or malformed token"))
+    jwt.invalid_token_loader(lambda reason: unauthorized("Invalid token"))
+    jwt.expired_token_loader(lambda header, payload: unauthorized("Token has expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("Token has been revoked"))
+    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("Invalid token"))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("Fresh token required"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("User not found"))

@@ -1,0 +1,1 @@
+"""Tickets: seats held and sold."""

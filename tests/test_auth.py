@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 from bson import ObjectId
-from conftest import PASSWORD, bearer
 from flask_jwt_extended import decode_token
+
+from conftest import PASSWORD, bearer
 
 TIMESTAMPS_AND_VERSION = {"createdAt", "updatedAt", "__v"}
 OPERATORS = [{"$ne": None}, {"$regex": ".*"}, {"$gt": ""}]

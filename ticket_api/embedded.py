@@ -157,12 +157,17 @@ def database_for(settings):
 
 
 def run_child(args, extra_env):
-    """Run a command to its end; Ctrl-C reaches it directly (same process group)."""
+    """Run a command to its end. Ctrl-C reaches it directly (same process group); a
+    SIGTERM to us is passed on to it, so no child outlives this launcher."""
     child = subprocess.Popen(args, env={**os.environ, **extra_env})
     try:
         return child.wait()
     except KeyboardInterrupt:
         return child.wait()
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
 
 
 def main(argv):

@@ -1,0 +1,76 @@
+"""Settings come from the environment; production refuses to guess the ones it needs."""
+
+import subprocess
+import sys
+
+import pytest
+
+from ticket_api import close, create_app
+from ticket_api.config import Config, ConfigError, finalize
+
+
+@pytest.mark.parametrize("missing", ["JWT_SECRET_KEY", "MONGODB_URI", "STRIPE_SECRET_KEY"])
+def test_production_refuses_to_start_without_a_required_setting(settings, missing):
+    production = {**settings, "APP_ENV": "production", "STRIPE_SECRET_KEY": "sk_test_x", missing: None}
+
+    with pytest.raises(ConfigError, match=missing):
+        create_app(production)
+
+
+def test_production_refusal_is_one_clear_line(tmp_path):
+    env = {"APP_ENV": "production", "PATH": "", "DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "ticket_api cannot start: APP_ENV=production needs JWT_SECRET_KEY, MONGODB_URI, "
+        "STRIPE_SECRET_KEY: set them in the environment or .env"
+    ]
+
+
+def test_development_generates_the_jwt_secret_once_and_keeps_it(settings, tmp_path):
+    first = create_app({**settings, "JWT_SECRET_KEY": None})
+    second = create_app({**settings, "JWT_SECRET_KEY": None})
+    close(first)
+    close(second)
+
+    secret = (tmp_path / "jwt-secret").read_text()
+    assert len(secret) >= 32
+    assert first.config["JWT_SECRET_KEY"] == second.config["JWT_SECRET_KEY"] == secret
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
+
+
+def test_development_without_a_database_says_how_to_get_one(tmp_path):
+    with pytest.raises(ConfigError, match="set MONGODB_URI, or start the embedded one with `make run`"):
+        finalize({"APP_ENV": "development", "DATA_DIR": tmp_path, "MONGODB_URI": None})
+
+
+def test_every_setting_of_the_contract_is_read_from_the_environment(monkeypatch):
+    values = {
+        "APP_ENV": "production", "MONGODB_URI": "mongodb://db.example:27017", "MONGODB_DB": "venue",
+        "DATA_DIR": "/srv/data", "JWT_SECRET_KEY": "k" * 40, "JWT_ACCESS_TOKEN_EXPIRES": "600",
+        "BCRYPT_ROUNDS": "13", "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_API_BASE": "http://stripe.local",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x", "CORS_ORIGINS": "https://a.example, https://b.example",
+        "HOLD_MINUTES": "5", "RATELIMIT_ENABLED": "false", "DEFAULT_CURRENCY": "EUR", "TRUST_PROXY": "1",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+    config = Config()
+
+    assert config.APP_ENV == "production"
+    assert config.MONGODB_URI == "mongodb://db.example:27017"
+    assert config.MONGODB_DB == "venue"
+    assert str(config.DATA_DIR) == "/srv/data"
+    assert config.JWT_ACCESS_TOKEN_EXPIRES == 600
+    assert config.BCRYPT_ROUNDS == 13
+    assert config.STRIPE_SECRET_KEY == "sk_live_x"
+    assert config.STRIPE_API_BASE == "http://stripe.local"
+    assert config.STRIPE_WEBHOOK_SECRET == "whsec_x"
+    assert config.CORS_ORIGINS == ["https://a.example", "https://b.example"]
+    assert config.HOLD_MINUTES == 5
+    assert config.RATELIMIT_ENABLED is False
+    assert config.DEFAULT_CURRENCY == "eur"
+    assert config.TRUST_PROXY == 1

@@ -1,0 +1,87 @@
+"""Login and signup are rate limited per address (login also per email), counted in MongoDB."""
+
+import pytest
+
+from conftest import PASSWORD
+
+FROM = {"REMOTE_ADDR": "203.0.113.7"}
+
+
+@pytest.fixture
+def settings(settings):
+    return {
+        **settings,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_LOGIN": "5 per minute",
+        "RATELIMIT_LOGIN_EMAIL": "3 per minute",
+        "RATELIMIT_SIGNUP": "2 per minute",
+    }
+
+
+def login(client, email, address="203.0.113.7"):
+    return client.post(
+        "/auth/login",
+        json={"email": email, "password": "wrong password"},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_login_is_limited_per_email_across_addresses(client, auth):
+    user = auth.signup()
+    statuses = [login(client, user["email"], f"198.51.100.{n}").status_code for n in range(4)]
+
+    assert statuses == [400, 400, 400, 429]
+    response = login(client, user["email"].upper(), "198.51.100.99")
+    assert response.status_code == 429
+    assert response.json["message"].startswith("Too many requests")
+    assert int(response.headers["Retry-After"]) > 0
+    other = login(client, "someone.else@example.com", "198.51.100.99")
+    assert other.status_code == 404
+
+
+def test_login_is_limited_per_address(client):
+    statuses = [login(client, f"person{n}@example.com").status_code for n in range(6)]
+
+    assert statuses == [404] * 5 + [429]
+    assert login(client, "fresh@example.com", "192.0.2.1").status_code == 404
+
+
+def test_signup_is_limited_per_address(client, database):
+    def signup(n, address="203.0.113.7"):
+        body = {"username": f"user{n}", "email": f"user{n}@example.com", "password": PASSWORD}
+        return client.post("/auth/signup", json=body, environ_base={"REMOTE_ADDR": address})
+
+    assert [signup(n).status_code for n in range(3)] == [201, 201, 429]
+    assert database.users.count_documents({}) == 2
+    assert signup(9, "192.0.2.1").status_code == 201
+
+
+def test_the_counters_live_in_mongodb(client, database):
+    login(client, "ada@example.com")
+
+    assert database.windows.count_documents({}) > 0
+
+
+def test_a_second_app_on_the_same_database_shares_the_counters(settings, client):
+    from ticket_api import close, create_app
+
+    for n in range(5):
+        login(client, f"person{n}@example.com")
+    other_app = create_app(settings)
+    try:
+        assert login(other_app.test_client(), "x@example.com").status_code == 429
+    finally:
+        close(other_app)
+
+
+def test_disabled_limits_never_answer_429(settings, mongodb_uri):
+    from ticket_api import close, create_app
+
+    app = create_app({**settings, "RATELIMIT_ENABLED": False})
+    try:
+        client = app.test_client()
+        statuses = {login(client, "ada@example.com").status_code for _ in range(12)}
+    finally:
+        close(app)
+
+    assert statuses == {404}

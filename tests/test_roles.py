@@ -1,0 +1,61 @@
+"""Admins are made by an operator on the server, never through the API."""
+
+import pytest
+
+from conftest import bearer
+from ticket_api.security import admin_required
+
+
+@pytest.fixture
+def app(app):
+    @admin_required
+    def staff_only():
+        return {"message": "hello staff"}
+
+    app.add_url_rule("/staff-only", "staff_only", staff_only)
+    return app
+
+
+def test_promote_admin_grants_the_role(runner, auth, database):
+    user = auth.signup(email="staff@example.com")
+
+    result = runner.invoke(args=["promote-admin", "STAFF@example.com"])
+
+    assert result.exit_code == 0, result.output
+    assert "staff@example.com" in result.output
+    stored = database.users.find_one({"email": "staff@example.com"})
+    assert stored["role"] == "admin"
+    assert stored["__v"] == 1
+    assert stored["updatedAt"] >= stored["createdAt"]
+    assert user["role"] == "user"
+
+
+def test_promote_admin_of_an_unknown_email_fails_clearly(runner):
+    result = runner.invoke(args=["promote-admin", "nobody@example.com"])
+
+    assert result.exit_code == 1
+    assert "no user with email nobody@example.com" in result.output
+
+
+def test_the_promoted_users_next_token_passes_admin_required(client, runner, auth):
+    staff = auth.signup()
+    plain_headers = auth.user_headers()
+    runner.invoke(args=["promote-admin", staff["email"]])
+
+    admin_response = client.get("/staff-only", headers=bearer(auth.login(staff["email"])))
+    plain_response = client.get("/staff-only", headers=plain_headers)
+    anonymous = client.get("/staff-only")
+
+    assert admin_response.status_code == 200
+    assert plain_response.status_code == 403
+    assert plain_response.json == {"message": "Admins only"}
+    assert anonymous.status_code == 401
+
+
+def test_a_demoted_admin_loses_access_at_once(client, auth, database):
+    headers = auth.admin_headers()
+    assert client.get("/staff-only", headers=headers).status_code == 200
+
+    database.users.update_many({}, {"$set": {"role": "user"}})
+
+    assert client.get("/staff-only", headers=headers).status_code == 403

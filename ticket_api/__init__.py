@@ -6,14 +6,15 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, db, health
+from . import auth, db, events, health, tickets
 from .cli import register_commands
 from .config import Config, finalize
 from .errors import register_error_handlers
 from .extensions import api, cors, jwt, limiter
+from .schemas import ObjectIdField
 from .security import BEARER_SCHEME, init_jwt
 
-MODULES = (auth, health)
+MODULES = (auth, events, tickets, health)
 
 
 def create_app(test_config=None):
@@ -68,6 +69,7 @@ def register_extensions(app):
         RATELIMIT_STORAGE_OPTIONS={"database_name": app.config["MONGODB_DB"]},
     )
     api.init_app(app)
+    api.register_field(ObjectIdField, "string", None)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     jwt.init_app(app)
     init_jwt(jwt)

@@ -25,8 +25,14 @@ INDEXES = {
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],
+    "events": [
+        IndexModel([("date", ASCENDING), ("_id", ASCENDING)], name="by_date"),
+    ],
     "tickets": [
         IndexModel([("user", ASCENDING), ("createdAt", DESCENDING)], name="user_newest"),
+        IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
+        IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
     ],
 }
 

@@ -26,15 +26,18 @@ class ErrorSchema(ma.Schema):
 
 
 class ApiError(Exception):
-    """A domain failure the client can act on: carries its status and message."""
+    """A domain failure the client can act on: carries its status and message.
+
+    Subclass it with both as class attributes, or raise it with them.
+    """
 
     status_code = 400
+    message = "Bad request"
 
-    def __init__(self, message, status_code=None):
-        super().__init__(message)
-        self.message = message
-        if status_code is not None:
-            self.status_code = status_code
+    def __init__(self, message=None, status_code=None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.status_code = status_code or self.status_code
 
 
 def http_error_response(error):

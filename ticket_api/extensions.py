@@ -21,6 +21,15 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def error(self, status_code, message, description=None):
+        """Document an error reply a client must handle, with its exact body as the example."""
+        return self.alt_response(
+            status_code,
+            schema=errors.ErrorSchema,
+            description=description or message,
+            example={"message": message},
+        )
+
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = errors.ErrorSchema

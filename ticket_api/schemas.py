@@ -19,6 +19,10 @@ class ObjectIdField(ma.fields.Field):
 
     default_error_messages = {"invalid": "Not a valid id."}
 
+    def __init__(self, **kwargs):
+        metadata = {"pattern": "^[0-9a-fA-F]{24}$", "example": "6b06d3c37bbe849cee143ee7"}
+        super().__init__(**{**kwargs, "metadata": {**metadata, **kwargs.get("metadata", {})}})
+
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)
 
@@ -29,6 +33,18 @@ class ObjectIdField(ma.fields.Field):
             return ObjectId(value)
         except InvalidId as error:
             raise self.make_error("invalid") from error
+
+
+class StrictInteger(ma.fields.Integer):
+    """A JSON integer: `"2"`, `2.5` and `true` are refused, never converted."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -54,3 +70,18 @@ class DocumentSchema(Schema):
 
 class MessageSchema(Schema):
     message = ma.fields.String(required=True)
+
+
+class PageQuerySchema(Schema):
+    """`?page=` (1-based) and `?limit=` of a list; the total is in `X-Total-Count`."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+
+
+TOTAL_COUNT_HEADER = {
+    "X-Total-Count": {
+        "description": "How many items there are in all pages",
+        "schema": {"type": "integer"},
+    }
+}

@@ -14,6 +14,7 @@ from .errors import ApiError
 ADMIN = "admin"
 USER = "user"
 ADMINS_ONLY = "Admins only"
+MISSING_TOKEN = "Missing or malformed token"
 BEARER_AUTH = [{"bearerAuth": []}]
 OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -38,6 +39,21 @@ def revoke(token_claims):
     db.get_db().revoked_tokens.update_one(
         {"_id": token_claims["jti"]}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True
     )
+
+
+class UserGone(ApiError):
+    status_code, message = 404, "User not found"
+
+
+def current_user():
+    """The user of the request's (verified) token.
+
+    :raise UserGone: the token is valid but its user has been deleted since.
+    """
+    user = users.get(get_jwt_identity())
+    if user is None:
+        raise UserGone()
+    return user
 
 
 def admin_required(view):
@@ -68,7 +84,7 @@ def init_jwt(jwt):
     def is_revoked(jwt_header, jwt_payload):
         return db.get_db().revoked_tokens.find_one({"_id": jwt_payload["jti"]}) is not None
 
-    jwt.unauthorized_loader(lambda reason: unauthorized("Missing or malformed token"))
+    jwt.unauthorized_loader(lambda reason: unauthorized(MISSING_TOKEN))
     jwt.invalid_token_loader(lambda reason: unauthorized("Invalid token"))
     jwt.expired_token_loader(lambda header, payload: unauthorized("Token has expired"))
     jwt.revoked_token_loader(lambda header, payload: unauthorized("Token has been revoked"))

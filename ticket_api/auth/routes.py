@@ -1,10 +1,11 @@
 from flask import current_app, request
-from flask_jwt_extended import decode_token, get_jwt_identity, jwt_required
+from flask_jwt_extended import decode_token, jwt_required
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import abort
 from jwt import InvalidTokenError
 
 from .. import security
+from ..db import utcnow
 from ..extensions import limiter
 from ..schemas import MessageSchema
 from ..tickets import service as tickets
@@ -13,8 +14,9 @@ from . import bp, service
 from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema
 
 USER_EXISTS = "User already exists"
-USER_NOT_FOUND = "User not found"
+USER_NOT_FOUND = security.UserGone.message
 INVALID_CREDENTIALS = "Invalid credentials"
+RATE_LIMITED = "Too many requests (10 per 1 minute); try again later"
 
 
 def login_email():
@@ -28,8 +30,8 @@ def login_email():
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
 @bp.arguments(SignupSchema)
 @bp.response(201, UserSchema)
-@bp.alt_response(409, description=USER_EXISTS)
-@bp.alt_response(429, description="Too many signups from this address")
+@bp.error(409, USER_EXISTS)
+@bp.error(429, RATE_LIMITED, "Too many signups from this address; see `Retry-After`")
 def signup(fields):
     """Create an account (role `user`)."""
     password_hash = security.hash_password(fields.pop("password"))
@@ -48,9 +50,9 @@ def signup(fields):
 )
 @bp.arguments(LoginSchema)
 @bp.response(201, LoginResultSchema)
-@bp.alt_response(400, description=INVALID_CREDENTIALS)
-@bp.alt_response(404, description=USER_NOT_FOUND)
-@bp.alt_response(429, description="Too many attempts from this address or for this email")
+@bp.error(400, INVALID_CREDENTIALS)
+@bp.error(404, USER_NOT_FOUND)
+@bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
 def login(credentials):
     """Exchange email and password for a bearer token."""
     user = service.get_by_email(credentials["email"])
@@ -96,11 +98,11 @@ def presented_token_claims():
 @bp.route("/tickets")
 @jwt_required()
 @bp.response(200, TicketSchema(many=True))
-@bp.alt_response(404, description=USER_NOT_FOUND)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, USER_NOT_FOUND)
 @bp.doc(security=security.BEARER_AUTH)
 def my_tickets():
     """The caller's own tickets, newest first, each with its event."""
-    user = service.get(get_jwt_identity())
-    if user is None:
-        abort(404, message=USER_NOT_FOUND)
+    user = security.current_user()
+    tickets.release_expired(utcnow())
     return tickets.list_for_user(user["_id"])

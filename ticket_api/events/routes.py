@@ -1,0 +1,44 @@
+from flask import current_app
+from flask_smorest import abort
+
+from .. import security
+from ..db import utcnow
+from ..schemas import TOTAL_COUNT_HEADER
+from ..tickets import service as tickets
+from . import bp, service
+from .schemas import EventCreateSchema, EventIdSchema, EventQuerySchema, EventSchema
+
+EVENT_NOT_FOUND = "Event not found"
+
+
+@bp.route("")
+@bp.arguments(EventQuerySchema, location="query")
+@bp.response(200, EventSchema(many=True), headers=TOTAL_COUNT_HEADER)
+def list_events(query):
+    """List events by date (`?upcoming=true` for those still to come)."""
+    now = utcnow()
+    tickets.release_expired(now)
+    events, total = service.list_page(now=now, **query)
+    return events, 200, {"X-Total-Count": str(total)}
+
+
+@bp.route("/<event_id>")
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.response(200, EventSchema)
+@bp.error(404, EVENT_NOT_FOUND)
+def get_event(event_id):
+    """Get one event, with the seats left."""
+    tickets.release_expired(utcnow(), event_id=event_id)
+    return service.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
+
+
+@bp.route("", methods=["POST"])
+@security.admin_required
+@bp.arguments(EventCreateSchema)
+@bp.response(201, EventSchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.doc(security=security.BEARER_AUTH)
+def create_event(fields):
+    """Create an event (admins)."""
+    return service.create(default_currency=current_app.config["DEFAULT_CURRENCY"], **fields)

@@ -1,0 +1,61 @@
+from flask import current_app
+from flask_jwt_extended import jwt_required
+from flask_smorest import abort
+
+from .. import security
+from ..db import utcnow
+from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
+from . import bp, service
+from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
+
+TICKET_NOT_FOUND = "Ticket not found"
+
+
+@bp.route("", methods=["POST"])
+@jwt_required()
+@bp.arguments(TicketCreateSchema)
+@bp.response(201, TicketSchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, service.EventNotFound.message)
+@bp.error(409, service.SoldOut.message)
+@bp.doc(security=security.BEARER_AUTH)
+def reserve(fields):
+    """Hold seats: `confirmed` at once for a free event, else `pending` until `expiresAt`."""
+    return service.reserve(
+        event_id=fields["eventId"],
+        user_id=security.current_user()["_id"],
+        quantity=fields["quantity"],
+        hold_minutes=current_app.config["HOLD_MINUTES"],
+        now=utcnow(),
+    )
+
+
+@bp.route("/<ticket_id>")
+@jwt_required()
+@bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
+@bp.response(200, TicketSchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
+@bp.doc(security=security.BEARER_AUTH)
+def get_ticket(ticket_id):
+    """Get one of the caller's tickets (admins: any ticket)."""
+    user = security.current_user()
+    service.release_expired(utcnow())
+    ticket = service.get(ticket_id)
+    if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
+        abort(404, message=TICKET_NOT_FOUND)
+    return ticket
+
+
+@bp.route("")
+@security.admin_required
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.doc(security=security.BEARER_AUTH)
+def list_tickets(query):
+    """List every ticket, newest first (admins)."""
+    service.release_expired(utcnow())
+    tickets, total = service.list_page(**query)
+    return tickets, 200, {"X-Total-Count": str(total)}

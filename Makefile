@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint admin clean
+.PHONY: install run test lint admin reconcile clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -32,3 +32,6 @@ admin: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+reconcile: install
+	@$(PY) -m ticket_api.embedded exec $(PY) -m flask --app wsgi reconcile

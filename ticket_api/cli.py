@@ -4,6 +4,7 @@ import click
 
 from .auth import service as users
 from .security import ADMIN
+from .tickets.reconcile import SETTLE_SECONDS, find_drifts
 
 
 def register_commands(app):
@@ -15,3 +16,22 @@ def register_commands(app):
         if user is None:
             raise click.ClickException(f"no user with email {email.lower()}: sign up first")
         click.echo(f"{user['email']} ({user['username']}) is now an admin")
+
+    @app.cli.command("reconcile")
+    @click.option("--dry-run", is_flag=True, help="Report drift, repair nothing.")
+    @click.option("--settle-seconds", default=SETTLE_SECONDS, show_default=True,
+                  help="Wait for reservations caught mid-way before counting.")
+    def reconcile(dry_run, settle_seconds):
+        """Recompute every event's seat counter from its tickets; report and repair drift."""
+        drifts, checked = find_drifts(repair=not dry_run, settle_seconds=settle_seconds)
+        for drift in drifts:
+            outcome = "repaired" if drift.repaired else ("not repaired (dry run)" if dry_run
+                                                          else "changed meanwhile: run again")
+            click.echo(
+                f"event {drift.event_id} ({drift.name}): counter said {drift.counted} seats taken, "
+                f"tickets hold {drift.held}: {outcome}"
+            )
+        click.echo(f"{checked} events checked, {len(drifts)} drifted, "
+                   f"{sum(d.repaired for d in drifts)} repaired")
+        if any(not d.repaired for d in drifts) and not dry_run:
+            raise SystemExit(1)

@@ -44,6 +44,7 @@ def init_app(app):
         tz_aware=True,
         appname="ticket_api",
         serverSelectionTimeoutMS=app.config["MONGODB_TIMEOUT_MS"],
+        **app.config.get("MONGODB_CLIENT_OPTIONS", {}),
     )
 
 

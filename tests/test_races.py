@@ -1,0 +1,119 @@
+"""No seat is sold twice, whatever the concurrency: real threads, real processes, real database."""
+
+import multiprocessing
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+
+from ticket_api import close, create_app, db
+
+HOLDING = {"status": {"$in": ["pending", "confirmed"]}}
+
+
+def race(app, requests, threads=None):
+    """Run each (headers, body) as POST /tickets from its own thread, all released at once."""
+    results = [None] * len(requests)
+    barrier = threading.Barrier(len(requests))
+
+    def buy(index, headers, body):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/tickets", json=body, headers=headers)
+        results[index] = (body.get("quantity", 1), response.status_code, response.json)
+
+    workers = [threading.Thread(target=buy, args=(n, *request)) for n, request in enumerate(requests)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
+def seats_held(database, event_id):
+    tickets = database.tickets.find({"event": ObjectId(event_id), **HOLDING})
+    return sum(ticket["quantity"] for ticket in tickets)
+
+
+def assert_never_oversold(client, database, event, results, held_before=0):
+    sold = held_before + sum(quantity for quantity, status, _ in results if status == 201)
+    losers = [(quantity, body) for quantity, status, body in results if status != 201]
+    available = client.get(f"/events/{event['_id']}").json["ticketsAvailable"]
+
+    assert sold <= event["capacity"]
+    assert all(body == {"message": "Sold out"} for _, body in losers), losers[:3]
+    assert sold == seats_held(database, event["_id"])
+    assert available == event["capacity"] - seats_held(database, event["_id"])
+    assert all(quantity > available for quantity, _ in losers)
+    return sold
+
+
+def test_a_hundred_threads_race_for_thirty_seats(app, client, auth, events, database):
+    event = events.create(capacity=30)
+    randomly = random.Random(30)
+    requests = [
+        (headers, {"eventId": event["_id"], "quantity": randomly.randint(1, 3)})
+        for headers in auth.many_user_headers(100)
+    ]
+
+    results = race(app, requests)
+
+    assert assert_never_oversold(client, database, event, results) >= 28
+
+
+def buy_in_process(settings, requests, queue):
+    """A separate process with its own app and MongoClient, racing with its own threads."""
+    app = create_app(settings)
+    try:
+        queue.put(race(app, requests))
+    finally:
+        close(app)
+
+
+def test_four_processes_race_for_thirty_seats(settings, client, auth, events, database):
+    event = events.create(capacity=30)
+    randomly = random.Random(4)
+    requests = [
+        (headers, {"eventId": event["_id"], "quantity": randomly.randint(1, 3)})
+        for headers in auth.many_user_headers(100)
+    ]
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=buy_in_process, args=(settings, requests[n::4], queue)) for n in range(4)
+    ]
+    for process in processes:
+        process.start()
+    results = [result for _ in processes for result in queue.get(timeout=120)]
+    for process in processes:
+        process.join(timeout=60)
+
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    assert len(results) == 100
+    assert assert_never_oversold(client, database, event, results) >= 28
+
+
+def test_a_lapsed_hold_returns_its_seats_exactly_once_under_a_race(app, client, auth, events, database):
+    event = events.create(capacity=10)
+    holder = auth.user_headers()
+    hold = client.post("/tickets", json={"eventId": event["_id"], "quantity": 4}, headers=holder).json
+    client.post("/tickets", json={"eventId": event["_id"], "quantity": 6}, headers=holder)
+    database.tickets.update_one(
+        {"_id": ObjectId(hold["_id"])},
+        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
+    buyers = auth.many_user_headers(10)
+    readers = [threading.Thread(target=app.test_client().get, args=(f"/events/{event['_id']}",))
+               for _ in range(10)]
+
+    for reader in readers:
+        reader.start()
+    results = race(app, [(headers, {"eventId": event["_id"], "quantity": 1}) for headers in buyers])
+    for reader in readers:
+        reader.join()
+
+    assert sum(status == 201 for _, status, _ in results) == 4
+    assert database.tickets.find_one({"_id": ObjectId(hold["_id"])})["status"] == "expired"
+    assert db.get_db(app).events.find_one()["seatsTaken"] == 10
+    assert assert_never_oversold(client, database, event, results, held_before=6) == 10

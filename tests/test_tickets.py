@@ -1,0 +1,299 @@
+"""Every row of API.md's Tickets table, through the HTTP client, against the real database."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bson import ObjectId
+from pymongo import monitoring
+
+from conftest import in_days
+from ticket_api import close, create_app
+
+TICKET_FIELDS = {
+    "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "createdAt",
+    "updatedAt", "__v",
+}
+
+
+def parse_time(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def reserve(client, headers, event, **fields):
+    return client.post("/tickets", json={"eventId": event["_id"], **fields}, headers=headers)
+
+
+def lapse(database, ticket):
+    """Move a hold's expiry into the past, as if HOLD_MINUTES had gone by."""
+    database.tickets.update_one(
+        {"_id": ObjectId(ticket["_id"])},
+        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
+
+
+def test_a_paid_event_is_held_pending(client, auth, events, database):
+    event = events.create(capacity=10, price=2500)
+    headers = auth.user_headers()
+    before = datetime.now(UTC)
+
+    response = reserve(client, headers, event, quantity=3)
+
+    assert response.status_code == 201
+    ticket = response.json
+    assert set(ticket) == TICKET_FIELDS
+    assert ticket["status"] == "pending"
+    assert ticket["quantity"] == 3
+    assert ticket["amount"] == 7500
+    assert ticket["currency"] == "usd"
+    assert ticket["event"]["_id"] == event["_id"]
+    assert ticket["event"]["ticketsAvailable"] == 7
+    assert ticket["__v"] == 0
+    hold = parse_time(ticket["expiresAt"]) - before
+    assert timedelta(minutes=15) - timedelta(seconds=5) < hold <= timedelta(minutes=15, seconds=1)
+    me = client.get("/auth/tickets", headers=headers).json[0]
+    assert ticket["user"] == me["user"]
+    assert database.tickets.count_documents({}) == 1
+
+
+def test_hold_minutes_come_from_the_settings(settings, events, auth, client):
+    app = create_app({**settings, "HOLD_MINUTES": 2})
+    try:
+        event = events.create(price=100)
+        other = app.test_client()
+        ticket = reserve(other, auth.user_headers(), event).json
+    finally:
+        close(app)
+
+    hold = parse_time(ticket["expiresAt"]) - parse_time(ticket["createdAt"])
+    assert hold == timedelta(minutes=2)
+
+
+def test_a_free_event_is_confirmed_at_once(client, auth, events):
+    event = events.create(price=0)
+
+    ticket = reserve(client, auth.user_headers(), event).json
+
+    assert ticket["status"] == "confirmed"
+    assert ticket["expiresAt"] is None
+    assert ticket["amount"] == 0
+    assert ticket["quantity"] == 1
+
+
+def test_fewer_seats_left_than_asked_is_409_sold_out(client, auth, events, database):
+    event = events.create(capacity=5)
+    headers = auth.user_headers()
+    assert reserve(client, headers, event, quantity=3).status_code == 201
+
+    too_many = reserve(client, headers, event, quantity=3)
+    the_rest = reserve(client, headers, event, quantity=2)
+    none_left = reserve(client, headers, event, quantity=1)
+
+    assert too_many.status_code == 409
+    assert too_many.json == {"message": "Sold out"}
+    assert the_rest.status_code == 201
+    assert none_left.status_code == 409
+    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
+    assert database.tickets.count_documents({}) == 2
+
+
+def test_an_event_already_started_is_400(client, auth, events, database):
+    event = events.create(date=in_days(-1))
+
+    response = reserve(client, auth.user_headers(), event)
+
+    assert response.status_code == 400
+    assert response.json == {"message": "Event already started"}
+    assert database.tickets.count_documents({}) == 0
+
+
+def test_an_unknown_event_is_404(client, auth):
+    response = client.post("/tickets", json={"eventId": str(ObjectId())}, headers=auth.user_headers())
+
+    assert response.status_code == 404
+    assert response.json == {"message": "Event not found"}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"quantity": 0}, "quantity"), ({"quantity": 11}, "quantity"), ({"quantity": "2"}, "quantity"),
+        ({"quantity": 2.5}, "quantity"), ({"quantity": True}, "quantity"), ({"quantity": None}, "quantity"),
+        ({"quantity": {"$gt": 0}}, "quantity"), ({"quantity": {"$ne": None}}, "quantity"),
+        ({"eventId": "123"}, "eventId"), ({"eventId": 5}, "eventId"), ({"eventId": None}, "eventId"),
+        ({"eventId": {"$ne": None}}, "eventId"), ({"eventId": {"$regex": ".*"}}, "eventId"),
+        ({"eventId": {"$gt": ""}}, "eventId"), ({"eventId": ["x"]}, "eventId"),
+    ],
+)
+def test_bad_reservations_are_400_and_change_nothing(client, auth, events, database, body, field):
+    event = events.create(capacity=5)
+
+    response = client.post("/tickets", json={"eventId": event["_id"], **body}, headers=auth.user_headers())
+
+    assert response.status_code == 400
+    assert list(response.json["errors"]["json"]) == [field]
+    assert database.tickets.count_documents({}) == 0
+    assert database.events.find_one()["seatsTaken"] == 0
+
+
+def test_reserving_needs_a_token(client, events):
+    response = client.post("/tickets", json={"eventId": events.create()["_id"]})
+
+    assert response.status_code == 401
+
+
+def test_the_user_cannot_be_chosen_by_the_body(client, auth, events, database):
+    event = events.create()
+    victim = auth.signup()
+
+    ticket = reserve(client, auth.user_headers(), event, user=victim["_id"], status="confirmed", amount=1).json
+
+    assert ticket["user"] != victim["_id"]
+    assert ticket["status"] == "pending"
+    assert ticket["amount"] == 2500
+
+
+def test_a_lapsed_hold_gives_its_seats_back_by_itself(client, auth, events, database):
+    event = events.create(capacity=4)
+    headers = auth.user_headers()
+    ticket = reserve(client, headers, event, quantity=4).json
+    assert reserve(client, headers, event).status_code == 409
+
+    lapse(database, ticket)
+
+    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 4
+    assert client.get(f"/tickets/{ticket['_id']}", headers=headers).json["status"] == "expired"
+    assert reserve(client, headers, event, quantity=4).status_code == 201
+
+
+def test_the_event_list_releases_lapsed_holds_too(client, auth, events, database):
+    event = events.create(capacity=4)
+    lapse(database, reserve(client, auth.user_headers(), event, quantity=4).json)
+
+    assert client.get("/events").json[0]["ticketsAvailable"] == 4
+
+
+def test_confirmed_tickets_never_lapse(client, auth, events, database):
+    event = events.create(capacity=3, price=0)
+    ticket = reserve(client, auth.user_headers(), event, quantity=3).json
+    database.tickets.update_one({"_id": ObjectId(ticket["_id"])}, {"$set": {"expiresAt": datetime(2000, 1, 1)}})
+
+    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
+
+
+def test_a_failed_ticket_insert_gives_the_seats_back(client, auth, events, database, raw_client):
+    event = events.create(capacity=5)
+    headers = auth.user_headers()
+    raw_client.admin.command(
+        "configureFailPoint", "failCommand", mode={"times": 1},
+        data={"failCommands": ["insert"], "errorCode": 2, "appName": "ticket_api"},
+    )
+
+    response = reserve(client, headers, event, quantity=2)
+
+    assert response.status_code == 500
+    assert response.json == {"message": "Internal server error"}
+    assert database.tickets.count_documents({}) == 0
+    assert database.events.find_one()["seatsTaken"] == 0
+
+
+def test_the_owner_and_admins_see_a_ticket(client, auth, events):
+    owner = auth.user_headers()
+    ticket = reserve(client, owner, events.create()).json
+
+    as_owner = client.get(f"/tickets/{ticket['_id']}", headers=owner)
+    as_admin = client.get(f"/tickets/{ticket['_id']}", headers=events.admin)
+
+    assert as_owner.status_code == 200
+    assert as_owner.json == ticket
+    assert as_admin.status_code == 200
+
+
+def test_someone_elses_ticket_is_404(client, auth, events):
+    ticket = reserve(client, auth.user_headers(), events.create()).json
+
+    response = client.get(f"/tickets/{ticket['_id']}", headers=auth.user_headers())
+
+    assert response.status_code == 404
+    assert response.json == {"message": "Ticket not found"}
+
+
+@pytest.mark.parametrize("ticket_id, status", [(str(ObjectId()), 404), ("nope", 400), ("0" * 25, 400)])
+def test_unknown_and_malformed_ticket_ids(client, auth, ticket_id, status):
+    response = client.get(f"/tickets/{ticket_id}", headers=auth.user_headers())
+
+    assert response.status_code == status
+
+
+def test_admins_list_every_ticket_newest_first(client, auth, events):
+    event = events.create()
+    ids = [reserve(client, auth.user_headers(), event).json["_id"] for _ in range(3)]
+
+    response = client.get("/tickets", headers=events.admin)
+    page = client.get("/tickets?limit=2&page=2", headers=events.admin)
+
+    assert response.status_code == 200
+    assert [ticket["_id"] for ticket in response.json] == ids[::-1]
+    assert response.json[0]["event"]["_id"] == event["_id"]
+    assert response.headers["X-Total-Count"] == "3"
+    assert [ticket["_id"] for ticket in page.json] == [ids[0]]
+
+
+@pytest.mark.parametrize("query", ["page=0", "limit=501", 'limit={"$ne":1}'])
+def test_a_bad_ticket_list_query_is_400(client, events, query):
+    assert client.get(f"/tickets?{query}", headers=events.admin).status_code == 400
+
+
+def test_listing_every_ticket_needs_an_admin(client, auth):
+    assert client.get("/tickets").status_code == 401
+    assert client.get("/tickets", headers=auth.user_headers()).json == {"message": "Admins only"}
+
+
+def test_my_tickets_are_mine_newest_first_with_their_events(client, auth, events):
+    first_event, second_event = events.create(name="first"), events.create(name="second", price=0)
+    mine = auth.user_headers()
+    reserve(client, auth.user_headers(), first_event)
+    older = reserve(client, mine, first_event).json
+    newer = reserve(client, mine, second_event).json
+
+    response = client.get("/auth/tickets", headers=mine)
+
+    assert [ticket["_id"] for ticket in response.json] == [newer["_id"], older["_id"]]
+    assert [ticket["event"]["name"] for ticket in response.json] == ["second", "first"]
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self):
+        self.names = []
+
+    def started(self, event):
+        self.names.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+@pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])
+def test_lists_populate_events_in_a_constant_number_of_queries(settings, auth, events, client, path):
+    counter = CommandCounter()
+    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [counter]}})
+    try:
+        counted = app.test_client()
+        headers = auth.admin_headers()
+
+        def queries_for_list():
+            counter.names.clear()
+            assert counted.get(path, headers=headers).status_code == 200
+            return len(counter.names)
+
+        reserve(client, headers, events.create())
+        with_one = queries_for_list()
+        for n in range(10):
+            reserve(client, headers, events.create(name=f"e{n}"))
+        with_eleven = queries_for_list()
+    finally:
+        close(app)
+
+    assert with_one == with_eleven

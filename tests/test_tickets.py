@@ -175,7 +175,8 @@ def test_the_event_list_releases_lapsed_holds_too(client, auth, events, database
 def test_confirmed_tickets_never_lapse(client, auth, events, database):
     event = events.create(capacity=3, price=0)
     ticket = reserve(client, auth.user_headers(), event, quantity=3).json
-    database.tickets.update_one({"_id": ObjectId(ticket["_id"])}, {"$set": {"expiresAt": datetime(2000, 1, 1)}})
+    long_ago = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    database.tickets.update_one({"_id": ObjectId(ticket["_id"])}, {"$set": {"expiresAt": long_ago}})
 
     assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
 
@@ -249,7 +250,8 @@ def test_listing_every_ticket_needs_an_admin(client, auth):
 
 
 def test_my_tickets_are_mine_newest_first_with_their_events(client, auth, events):
-    first_event, second_event = events.create(name="first"), events.create(name="second", price=0)
+    first_event = events.create(name="first")
+    second_event = events.create(name="second", price=0)
     mine = auth.user_headers()
     reserve(client, auth.user_headers(), first_event)
     older = reserve(client, mine, first_event).json

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint admin reconcile clean
+.PHONY: install run test lint admin reconcile bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -32,6 +32,10 @@ admin: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+bench: install
+	@echo "--> The on-sale race under the dev server and gunicorn (takes about a minute)"
+	@$(PY) -m tests.bench.race
 
 reconcile: install
 	@$(PY) -m ticket_api.embedded exec $(PY) -m flask --app wsgi reconcile

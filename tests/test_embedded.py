@@ -78,6 +78,14 @@ def wait_until_serving(base_url, process, seconds=60):
     pytest.fail(f"{base_url} did not answer within {seconds} s")
 
 
+def create_event(base_url, credentials):
+    """Log in afresh and try to create an event: the status says whether admin_required let us."""
+    login = requests.post(f"{base_url}/auth/login", json=credentials, timeout=10).json()
+    event = {"name": "Jazz night", "date": "2030-01-01T20:00:00Z", "capacity": 10}
+    headers = {"Authorization": f"Bearer {login['token']}"}
+    return requests.post(f"{base_url}/events", json=event, headers=headers, timeout=10).status_code
+
+
 def port_is_open(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -106,6 +114,10 @@ def test_make_run_serves_make_admin_promotes_and_ctrl_c_stops_everything(tmp_pat
         uri = (tmp_path / "instance" / "mongodb.uri").read_text()
         with MongoClient(uri) as client:
             assert client.ticket_api.users.find_one({"email": "staff@example.com"})["role"] == "admin"
+        assert create_event(base_url, body) == 201
+        plain = {"username": "fan", "email": "fan@example.com", "password": PASSWORD}
+        requests.post(f"{base_url}/auth/signup", json=plain, timeout=10)
+        assert create_event(base_url, plain) == 403
     finally:
         output = ctrl_c(run)
 

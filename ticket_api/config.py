@@ -13,7 +13,10 @@ load_dotenv()
 
 PRODUCTION_REQUIRED = ("JWT_SECRET_KEY", "MONGODB_URI", "STRIPE_SECRET_KEY")
 EMBEDDED_URI_FILE = "mongodb.uri"
+STANDIN_URL_FILE = "stripe.url"
 JWT_SECRET_FILE = "jwt-secret"
+WEBHOOK_SECRET_FILE = "stripe-webhook-secret"
+STANDIN_SECRET_KEY = "sk_test_standin"  # the stand-in takes any key that starts with sk_
 
 
 class ConfigError(RuntimeError):
@@ -50,6 +53,8 @@ class Config:
             if origin.strip()
         ]
         self.HOLD_MINUTES = int(env("HOLD_MINUTES", "15"))
+        self.STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))
+        self.STRIPE_MAX_RETRIES = int(env("STRIPE_MAX_RETRIES", "2"))
         self.RATELIMIT_ENABLED = as_bool(env("RATELIMIT_ENABLED", "true"))
         self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "20 per minute")
         self.RATELIMIT_LOGIN_EMAIL = env("RATELIMIT_LOGIN_EMAIL", "10 per minute")
@@ -78,8 +83,23 @@ def finalize(settings):
     if not settings.get("MONGODB_URI"):
         settings["MONGODB_URI"] = running_embedded_uri(data_dir)
     if not settings.get("JWT_SECRET_KEY"):
-        settings["JWT_SECRET_KEY"] = development_jwt_secret(data_dir)
+        settings["JWT_SECRET_KEY"] = kept_secret(data_dir / JWT_SECRET_FILE)
+    if not settings.get("STRIPE_SECRET_KEY"):
+        use_stripe_standin(settings, data_dir)
     return settings
+
+
+def use_stripe_standin(settings, data_dir):
+    """Point the Stripe SDK at the stand-in that `make run` started (its URL is in DATA_DIR).
+
+    With none running, payments answer 502 until one is: nothing else needs Stripe.
+    """
+    settings["STRIPE_SECRET_KEY"] = STANDIN_SECRET_KEY
+    url_file = data_dir / STANDIN_URL_FILE
+    if not settings.get("STRIPE_API_BASE") and url_file.is_file():
+        settings["STRIPE_API_BASE"] = url_file.read_text().strip()
+    if not settings.get("STRIPE_WEBHOOK_SECRET"):
+        settings["STRIPE_WEBHOOK_SECRET"] = kept_secret(data_dir / WEBHOOK_SECRET_FILE, prefix="whsec_")
 
 
 def running_embedded_uri(data_dir):
@@ -96,15 +116,15 @@ def running_embedded_uri(data_dir):
     return uri_file.read_text().strip()
 
 
-def development_jwt_secret(data_dir):
-    """A signing key generated on first use and kept in DATA_DIR, so tokens survive restarts."""
-    secret_file = Path(data_dir) / JWT_SECRET_FILE
+def kept_secret(secret_file, prefix=""):
+    """A secret generated on first use and kept in a file, so it survives restarts."""
+    secret_file = Path(secret_file)
     if not secret_file.is_file():
         secret_file.parent.mkdir(parents=True, exist_ok=True)
-        draft = secret_file.with_name(f"{JWT_SECRET_FILE}.{os.getpid()}")
+        draft = secret_file.with_name(f"{secret_file.name}.{os.getpid()}")
         draft.touch(mode=0o600)
-        draft.write_text(secrets.token_urlsafe(48))
-        try:  # link, not rename: when two workers race, the first key stays for both
+        draft.write_text(prefix + secrets.token_urlsafe(48))
+        try:  # link, not rename: when two workers race, the first secret stays for both
             os.link(draft, secret_file)
         except FileExistsError:
             pass

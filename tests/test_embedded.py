@@ -46,6 +46,7 @@ def dev_env(tmp_path, **extra):
         **env,
         "DATA_DIR": str(tmp_path / "instance"),
         "EMBEDDED_DB_PORT": str(free_port()),
+        "EMBEDDED_STRIPE_PORT": str(free_port()),
         "PORT": str(free_port()),
         "BCRYPT_ROUNDS": "4",
         **extra,

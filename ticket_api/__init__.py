@@ -6,15 +6,16 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, db, events, health, tickets
+from . import auth, db, events, health, payments, tickets
 from .cli import register_commands
 from .config import Config, finalize
 from .errors import register_error_handlers
 from .extensions import api, cors, jwt, limiter
+from .payments import gateway
 from .schemas import ObjectIdField
 from .security import BEARER_SCHEME, init_jwt
 
-MODULES = (auth, events, tickets, health)
+MODULES = (auth, events, tickets, payments, health)
 
 
 def create_app(test_config=None):
@@ -27,6 +28,7 @@ def create_app(test_config=None):
     app.config.from_mapping(finalize({**Config().as_dict(), **(test_config or {})}))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_app(app)
+    gateway.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

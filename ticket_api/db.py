@@ -22,6 +22,12 @@ INDEXES = {
             collation=Collation(locale="en", strength=2),
         ),
     ],
+    "idempotency_keys": [
+        IndexModel("createdAt", expireAfterSeconds=24 * 3600, name="kept_24h"),
+    ],
+    "payments": [
+        IndexModel("ticket", name="by_ticket"),
+    ],
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],
@@ -33,6 +39,7 @@ INDEXES = {
         IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
         IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
+        IndexModel("paymentIntent", name="by_payment_intent"),
     ],
 }
 

@@ -14,8 +14,12 @@ from pymongo.errors import PyMongoError
 from ..db import get_db
 from ..errors import ApiError
 from ..events import service as events
+from ..payments import service as payments
 
 HOLDING = ("pending", "confirmed")
+# A hold is not released while a charge for it may still be running: longer than any Stripe
+# call lasts (timeout x (retries + 1)), short enough that a crashed charge frees the seats.
+CHARGE_GRACE = timedelta(minutes=2)
 WITH_EVENT = [
     {"$lookup": {"from": "events", "localField": "event", "foreignField": "_id", "as": "event"}},
     {"$unwind": "$event"},
@@ -87,9 +91,18 @@ def why_no_seats(event, now):
     return SoldOut()
 
 
+def not_charging(now):
+    """No charge in flight, or one started so long ago that it cannot be running any more."""
+    return {"$or": [{"chargingSince": None}, {"chargingSince": {"$lte": now - CHARGE_GRACE}}]}
+
+
 def release_expired(now, event_id=None):
-    """Expire the lapsed holds (of one event, or all) and give their seats back, once each."""
-    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}
+    """Expire the lapsed holds (of one event, or all) and give their seats back, once each.
+
+    A released hold's unfinished PaymentIntent is cancelled, so a late confirmation in
+    the browser cannot charge for seats that are gone.
+    """
+    lapsed = {"status": "pending", "expiresAt": {"$lte": now}, **not_charging(now)}
     if event_id is not None:
         lapsed["event"] = event_id
     tickets = get_db().tickets
@@ -101,6 +114,82 @@ def release_expired(now, event_id=None):
         )
         if ticket is not None:  # this process won the release
             events.give_back_seats(ticket["event"], ticket["quantity"])
+            if ticket.get("paymentIntent"):
+                payments.cancel_unfinished(ticket)
+
+
+def find(ticket_id):
+    """The ticket as stored (its event as an id), or None."""
+    return get_db().tickets.find_one({"_id": ticket_id})
+
+
+def claim_for_charge(ticket_id, user_id, now):
+    """Mark a charge as started on the user's pending, unexpired ticket, if none is running.
+
+    Only one request can hold the claim; while it does, the hold cannot lapse.
+    :return: the ticket with the claim, or None.
+    """
+    return get_db().tickets.find_one_and_update(
+        {"_id": ticket_id, "user": user_id, "status": "pending", "expiresAt": {"$gt": now},
+         **not_charging(now)},
+        {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def end_charge(ticket_id, *, intent_id=None, error=None):
+    """The charge is over without confirming the ticket (declined, needs the browser, failed)."""
+    update = {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"lastPaymentError": error}}
+    if intent_id:
+        update["$set"]["paymentIntent"] = intent_id
+    get_db().tickets.update_one({"_id": ticket_id}, update)
+
+
+def find_by_intent(intent_id):
+    return get_db().tickets.find_one({"paymentIntent": intent_id})
+
+
+def set_intent(ticket_id, intent_id):
+    get_db().tickets.update_one({"_id": ticket_id}, {"$set": {"paymentIntent": intent_id}, "$inc": {"__v": 1}})
+
+
+def confirm_paid(ticket_id, intent_id, now, from_status="pending"):
+    """pending (or expired, after seats were re-taken) -> confirmed, for this payment only.
+
+    :return: the confirmed ticket, or None when it was no longer in `from_status`.
+    """
+    return get_db().tickets.find_one_and_update(
+        {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
+        {"$set": {"status": "confirmed", "paymentIntent": intent_id, "expiresAt": None,
+                  "lastPaymentError": None, "updatedAt": now},
+         "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def retake_seats(ticket, intent_id, now):
+    """Money arrived for a lapsed hold: take its seats again if they are still free.
+
+    :return: the confirmed ticket, or None (seats gone, event started, or changed meanwhile).
+    """
+    if events.take_seats(ticket["event"], ticket["quantity"], now) is None:
+        return None
+    confirmed = confirm_paid(ticket["_id"], intent_id, now, from_status="expired")
+    if confirmed is None:
+        events.give_back_seats(ticket["event"], ticket["quantity"])
+    return confirmed
+
+
+def mark_refunded(ticket_id, now, statuses=("expired", "cancelled")):
+    """The ticket's money went back: `refunded`; a confirmed ticket gives its seats back."""
+    ticket = get_db().tickets.find_one_and_update(
+        {"_id": ticket_id, "status": {"$in": list(statuses)}},
+        {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""},
+         "$inc": {"__v": 1}},
+    )
+    if ticket is not None and ticket["status"] in HOLDING:
+        events.give_back_seats(ticket["event"], ticket["quantity"])
+    return ticket
 
 
 def get(ticket_id):

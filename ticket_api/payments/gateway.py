@@ -1,0 +1,119 @@
+"""Stripe, through the official SDK: the only code that calls it.
+
+One `StripeClient` per app, pointed at Stripe or at a Stripe-compatible base
+(`STRIPE_API_BASE`: the stand-in in development), with a short timeout and a bounded
+number of retries, so an unreachable provider is a quick 502, never a hung worker.
+"""
+
+from contextlib import contextmanager
+
+import stripe
+from flask import current_app
+
+from ..errors import ApiError
+
+
+class CardDeclined(ApiError):
+    status_code, message = 402, "Your card was declined."
+
+
+class PaymentMethodRefused(ApiError):
+    status_code, message = 400, "Invalid payment method"
+
+
+class ProviderUnavailable(ApiError):
+    status_code, message = 502, "Payment provider unavailable"
+
+
+class InvalidWebhook(ApiError):
+    status_code, message = 400, "Invalid webhook signature or payload"
+
+
+def init_app(app):
+    base = app.config.get("STRIPE_API_BASE")
+    app.extensions["stripe"] = stripe.StripeClient(
+        app.config["STRIPE_SECRET_KEY"],
+        base_addresses={"api": base} if base else {},
+        max_network_retries=app.config["STRIPE_MAX_RETRIES"],
+        http_client=stripe.RequestsClient(timeout=app.config["STRIPE_TIMEOUT_SECONDS"]),
+    )
+
+
+def client():
+    return current_app.extensions["stripe"].v1
+
+
+@contextmanager
+def calling_stripe():
+    """Turn the SDK's errors into the API's: 402 declined, 400 refused, 502 unavailable."""
+    try:
+        yield
+    except stripe.CardError as error:
+        raise CardDeclined(error.user_message or CardDeclined.message) from error
+    except stripe.InvalidRequestError as error:
+        if error.http_status and error.http_status >= 500:
+            raise ProviderUnavailable() from error
+        raise PaymentMethodRefused(error.user_message or PaymentMethodRefused.message) from error
+    except stripe.StripeError as error:  # connection, 5xx, rate limit, authentication
+        current_app.logger.error("Stripe call failed: %s", type(error).__name__)
+        raise ProviderUnavailable() from error
+
+
+def payment_method_for(token):
+    """A PaymentMethod id for what the frontend sent: `pm_...` as is, a legacy `tok_...` card
+    token turned into a PaymentMethod first (PaymentIntents take PaymentMethods)."""
+    if not token.startswith("tok_"):
+        return token
+    with calling_stripe():
+        return client().payment_methods.create(params={"type": "card", "card": {"token": token}}).id
+
+
+def create_intent(*, amount, currency, metadata, idempotency_key):
+    with calling_stripe():
+        return client().payment_intents.create(
+            params={"amount": amount, "currency": currency, "metadata": metadata,
+                    "payment_method_types": ["card"]},
+            options={"idempotency_key": idempotency_key},
+        )
+
+
+def confirm_intent(intent_id, payment_method, idempotency_key):
+    with calling_stripe():
+        return client().payment_intents.confirm(
+            intent_id, params={"payment_method": payment_method}, options={"idempotency_key": idempotency_key}
+        )
+
+
+def retrieve_intent(intent_id):
+    with calling_stripe():
+        return client().payment_intents.retrieve(intent_id)
+
+
+def cancel_intent(intent_id):
+    """Cancel an unfinished PaymentIntent; return it as it is after (it may have succeeded)."""
+    with calling_stripe():
+        intent = client().payment_intents.retrieve(intent_id)
+        if intent.status in ("requires_payment_method", "requires_confirmation", "requires_action"):
+            intent = client().payment_intents.cancel(intent_id)
+        return intent
+
+
+def refund_intent(intent_id):
+    with calling_stripe():
+        return client().refunds.create(
+            params={"payment_intent": intent_id}, options={"idempotency_key": f"refund-{intent_id}"}
+        )
+
+
+def verified_event(payload, signature):
+    """The Stripe event in a webhook request, once its signature checks out.
+
+    :raise InvalidWebhook: no secret configured, a bad signature, or not an event.
+    """
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret or not signature:
+        raise InvalidWebhook()
+    try:
+        return stripe.Webhook.construct_event(payload, signature, secret)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise InvalidWebhook() from error

@@ -1,0 +1,101 @@
+"""`Idempotency-Key`: the same key from the same user replays the first reply.
+
+Kept in MongoDB (`idempotency_keys`, 24 hours), so every worker agrees. A request still
+running under a key makes a second one a 409; replies of 5xx are not kept, so a retry
+after an outage runs again.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+from functools import wraps
+
+from flask import request
+from flask_jwt_extended import get_jwt_identity
+from pymongo.errors import DuplicateKeyError
+from werkzeug.exceptions import HTTPException
+
+from ..db import get_db, utcnow
+from ..errors import ApiError, http_error_response
+
+KEEP_FOR = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+class KeyInUse(ApiError):
+    status_code, message = 409, "A request with this Idempotency-Key is still running"
+
+
+class KeyReused(ApiError):
+    status_code, message = 400, "This Idempotency-Key was used for a different request"
+
+
+class KeyTooLong(ApiError):
+    status_code, message = 400, f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters"
+
+
+def idempotent(view):
+    """Run the view once per (user, Idempotency-Key); replay its reply after that."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(*args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise KeyTooLong()
+        record_id = {"user": get_jwt_identity(), "key": key}
+        replay = start(record_id, fingerprint())
+        if replay is not None:
+            return replay
+        try:
+            response = view(*args, **kwargs)
+        except ApiError as error:
+            finish(record_id, error.status_code, {"message": error.message})
+            raise
+        except HTTPException as error:
+            body, status, _ = http_error_response(error)
+            finish(record_id, status, body)
+            raise
+        except Exception:
+            get_db().idempotency_keys.delete_one({"_id": record_id})
+            raise
+        finish(record_id, response.status_code, response.get_json())
+        return response
+
+    return wrapper
+
+
+def fingerprint():
+    body = request.get_json(silent=True)
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def start(record_id, request_fingerprint):
+    """Claim the key, or return the reply to replay.
+
+    :raise KeyInUse: the first request under this key is still running.
+    :raise KeyReused: the key came with a different body.
+    """
+    keys = get_db().idempotency_keys
+    now = utcnow()
+    keys.delete_one({"_id": record_id, "createdAt": {"$lte": now - KEEP_FOR}})
+    try:
+        keys.insert_one({"_id": record_id, "fingerprint": request_fingerprint, "createdAt": now})
+        return None
+    except DuplicateKeyError:
+        stored = keys.find_one({"_id": record_id})
+    if stored is None:  # deleted meanwhile (its request failed): run as new
+        return start(record_id, request_fingerprint)
+    if stored["fingerprint"] != request_fingerprint:
+        raise KeyReused()
+    if "status" not in stored:
+        raise KeyInUse()
+    return stored["body"], stored["status"], {"Idempotent-Replayed": "true"}
+
+
+def finish(record_id, status, body):
+    if status >= 500:
+        get_db().idempotency_keys.delete_one({"_id": record_id})
+    else:
+        get_db().idempotency_keys.update_one({"_id": record_id}, {"$set": {"status": status, "body": body}})

@@ -1,0 +1,51 @@
+from flask import request
+from flask_jwt_extended import jwt_required
+
+from .. import security
+from ..db import utcnow
+from . import bp, gateway, service
+from .idempotency import idempotent
+from .schemas import PaymentActionSchema, PaymentResultSchema, PaymentSchema, WebhookReceiptSchema
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Retrying with the same key replays the first reply (24 hours) and never charges twice",
+}
+STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True, "schema": {"type": "string"}}
+
+
+@bp.route("", methods=["POST"])
+@jwt_required()
+@idempotent
+@bp.arguments(PaymentSchema)
+@bp.response(200, PaymentResultSchema)
+@bp.alt_response(202, schema=PaymentActionSchema, description="Confirm in the browser (or 3-D Secure)")
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(402, gateway.CardDeclined.message, "The card was declined: the ticket stays pending")
+@bp.error(404, service.TicketNotFound.message, "No such ticket of the caller's")
+@bp.error(409, service.AlreadyPaid.message, "Already paid, free, hold expired, or a payment in progress")
+@bp.error(502, gateway.ProviderUnavailable.message)
+@bp.doc(security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
+def pay(fields):
+    """Pay a held ticket: with `token` at once, without it in the browser (Stripe.js)."""
+    return service.pay(
+        ticket_id=fields["ticketId"],
+        user_id=security.current_user()["_id"],
+        amount=fields["amount"],
+        token=fields.get("token"),
+        now=utcnow(),
+    )
+
+
+@bp.route("/webhook", methods=["POST"])
+@bp.response(200, WebhookReceiptSchema)
+@bp.error(400, gateway.InvalidWebhook.message)
+@bp.doc(parameters=[STRIPE_SIGNATURE])
+def webhook():
+    """Stripe's events (signed with `STRIPE_WEBHOOK_SECRET`): payments that finished later."""
+    event = gateway.verified_event(request.get_data(), request.headers.get("Stripe-Signature"))
+    service.handle_event(event)
+    return {"received": True}

@@ -1,0 +1,222 @@
+"""Paying for a held ticket: a seat and its money always move together.
+
+The `payments` collection records each PaymentIntent that took money (by its id, so a
+payment is recorded once however often Stripe reports it) and whether it was refunded.
+"""
+
+import logging
+from contextlib import suppress
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from ..db import get_db, utcnow
+from ..errors import ApiError
+from ..tickets import service as tickets
+from . import gateway
+
+log = logging.getLogger(__name__)
+
+PAYMENT_SUCCESSFUL = "Payment successful"
+CONFIRM_IN_BROWSER = "Confirm the payment in the browser"
+AUTHENTICATION_REQUIRED = "Authentication required"
+
+
+class TicketNotFound(ApiError):
+    status_code, message = 404, "Ticket not found"
+
+
+class AmountMismatch(ApiError):
+    status_code, message = 400, "Amount does not match"
+
+
+class AlreadyPaid(ApiError):
+    status_code, message = 409, "Ticket already paid"
+
+
+class FreeTicket(ApiError):
+    status_code, message = 409, "Free tickets need no payment"
+
+
+class HoldExpired(ApiError):
+    status_code, message = 409, "Hold expired"
+
+
+class PaymentInProgress(ApiError):
+    status_code, message = 409, "A payment for this ticket is already in progress"
+
+
+class RefundedSeatsGone(ApiError):
+    status_code = 409
+    message = "The hold expired and its seats were sold meanwhile: the payment was refunded"
+
+
+def pay(*, ticket_id, user_id, amount, token, now):
+    """Charge the user's held ticket (with `token`), or prepare its payment for the browser.
+
+    :return: (body, status code): 200 paid, or 202 with the client secret.
+    :raise ApiError: 404, 400 amount, 409 paid/free/expired/in progress, 402, 502.
+    """
+    ticket = tickets.find(ticket_id)
+    if ticket is None or ticket["user"] != user_id:
+        raise TicketNotFound()
+    if amount != ticket["amount"]:
+        raise AmountMismatch()
+    claimed = tickets.claim_for_charge(ticket_id, user_id, now)
+    if claimed is None:
+        raise why_not_payable(tickets.find(ticket_id), now)
+    try:
+        intent = existing_or_new_intent(claimed)
+        if token:
+            attempt_key = f"ticket-{ticket_id}-attempt-{claimed['paymentAttempt']}"
+            intent = gateway.confirm_intent(intent.id, gateway.payment_method_for(token), attempt_key)
+    except gateway.CardDeclined as declined:
+        tickets.end_charge(ticket_id, error=declined.message)
+        raise
+    except ApiError:
+        tickets.end_charge(ticket_id)
+        raise
+    if intent.status == "succeeded":
+        paid = settle(intent, utcnow())
+        return {"message": PAYMENT_SUCCESSFUL, "paymentId": intent.id, "ticket": paid}, 200
+    tickets.end_charge(ticket_id, intent_id=intent.id)
+    message = AUTHENTICATION_REQUIRED if intent.status == "requires_action" else CONFIRM_IN_BROWSER
+    return {"message": message, "paymentId": intent.id, "clientSecret": intent.client_secret}, 202
+
+
+def why_not_payable(ticket, now):
+    if ticket["status"] == "confirmed":
+        return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
+    if ticket["status"] == "pending" and ticket["expiresAt"] > now:
+        return PaymentInProgress()
+    return HoldExpired()
+
+
+def existing_or_new_intent(ticket):
+    """The ticket's one PaymentIntent: created (and recorded on the ticket) on first use."""
+    if ticket.get("paymentIntent"):
+        return gateway.retrieve_intent(ticket["paymentIntent"])
+    intent = gateway.create_intent(
+        amount=ticket["amount"],
+        currency=ticket["currency"],
+        metadata={"ticketId": str(ticket["_id"]), "userId": str(ticket["user"])},
+        idempotency_key=f"ticket-{ticket['_id']}-intent",
+    )
+    tickets.set_intent(ticket["_id"], intent.id)
+    return intent
+
+
+def settle(intent, now):
+    """Apply a succeeded PaymentIntent to its ticket, once, whatever reports it.
+
+    Confirms the pending ticket; for a lapsed hold, takes its seats again if they are
+    still free; otherwise refunds at once. Nobody keeps money without a seat.
+
+    :return: the confirmed ticket (with its event).
+    :raise RefundedSeatsGone: the money went back.
+    """
+    ticket = tickets.find(ObjectId(intent.metadata["ticketId"]))
+    if ticket is None or intent.amount != ticket["amount"] or intent.currency != ticket["currency"]:
+        refund(intent, ticket)
+        raise RefundedSeatsGone()
+    confirmed = tickets.confirm_paid(ticket["_id"], intent.id, now)
+    if confirmed is None:
+        ticket = tickets.find(ticket["_id"])
+        if ticket["status"] == "confirmed" and ticket.get("paymentIntent") == intent.id:
+            confirmed = ticket
+        elif ticket["status"] == "expired" and ticket.get("paymentIntent") in (None, intent.id):
+            confirmed = tickets.retake_seats(ticket, intent.id, now)
+    if confirmed is None:
+        refund(intent, ticket)
+        raise RefundedSeatsGone()
+    record(intent, confirmed, "succeeded")
+    return tickets.get(confirmed["_id"])
+
+
+def record(intent, ticket, status):
+    now = utcnow()
+    get_db().payments.update_one(
+        {"_id": intent.id},
+        {"$set": {"status": status, "updatedAt": now},
+         "$setOnInsert": {"ticket": ticket["_id"], "user": ticket["user"], "amount": intent.amount,
+                          "currency": intent.currency, "createdAt": now}},
+        upsert=True,
+    )
+
+
+def refund(intent, ticket):
+    """Give a payment back, once: the first caller claims the refund, the others skip it."""
+    try:
+        get_db().payments.update_one(
+            {"_id": intent.id, "refund": None}, {"$set": {"refund": "started"}}, upsert=True
+        )
+    except DuplicateKeyError:
+        return  # someone else is refunding it, or has
+    try:
+        gateway.refund_intent(intent.id)
+    except ApiError:
+        get_db().payments.update_one({"_id": intent.id}, {"$unset": {"refund": ""}})
+        raise
+    get_db().payments.update_one(
+        {"_id": intent.id},
+        {"$set": {"refund": "done", "status": "refunded", "amount": intent.amount, "currency": intent.currency,
+                  "ticket": ticket and ticket["_id"], "updatedAt": utcnow()}},
+    )
+    if ticket is not None:
+        tickets.mark_refunded(ticket["_id"], utcnow())
+    log.warning("refunded %s: its ticket could not be confirmed", intent.id)
+
+
+def refresh(ticket):
+    """Ask Stripe about a pending ticket's payment and apply what it says (for polling)."""
+    if ticket["status"] != "pending" or not ticket.get("paymentIntent") or ticket.get("chargingSince"):
+        return
+    intent = gateway.retrieve_intent(ticket["paymentIntent"])
+    if intent.status == "succeeded":
+        with suppress(RefundedSeatsGone):  # the ticket now says `refunded`
+            settle(intent, utcnow())
+    elif intent.last_payment_error:
+        tickets.end_charge(ticket["_id"], error=intent.last_payment_error.get("message"))
+
+
+def cancel_unfinished(ticket):
+    """A released hold's PaymentIntent is cancelled so a late confirmation cannot charge;
+    if it already succeeded, the payment is settled (seats re-taken, or refunded)."""
+    try:
+        intent = gateway.cancel_intent(ticket["paymentIntent"])
+        if intent.status == "succeeded":
+            settle(intent, utcnow())
+    except RefundedSeatsGone:
+        pass
+    except ApiError as error:  # Stripe down: the webhook settles it when it comes
+        log.warning("could not cancel %s: %s", ticket["paymentIntent"], error.message)
+
+
+def handle_event(event):
+    """Apply a verified Stripe event, once per event id (re-reading the PaymentIntent
+    rather than trusting the event's copy, so order of arrival does not matter)."""
+    if get_db().stripe_events.find_one({"_id": event.id}):
+        return
+    data = event.data.object
+    if event.type == "payment_intent.succeeded":
+        intent = gateway.retrieve_intent(data.id)
+        if intent.status == "succeeded" and "ticketId" in intent.metadata:
+            with suppress(RefundedSeatsGone):
+                settle(intent, utcnow())
+    elif event.type == "payment_intent.payment_failed":
+        ticket = tickets.find(ObjectId(data.metadata["ticketId"])) if "ticketId" in data.metadata else None
+        if ticket is not None and ticket["status"] == "pending":
+            error = data.last_payment_error
+            tickets.end_charge(ticket["_id"], error=error and error.get("message"))
+    elif event.type == "charge.refunded" and data.payment_intent:
+        refunded_outside(data.payment_intent)
+    with suppress(DuplicateKeyError):  # delivered twice at once: handled twice, harmlessly
+        get_db().stripe_events.insert_one({"_id": event.id, "type": event.type, "handledAt": utcnow()})
+
+
+def refunded_outside(intent_id):
+    """A refund made in Stripe's dashboard: the ticket is refunded and its seats go back."""
+    ticket = tickets.find_by_intent(intent_id)
+    if ticket is not None:
+        tickets.mark_refunded(ticket["_id"], utcnow(), statuses=("confirmed", "pending", "expired"))
+        get_db().payments.update_one({"_id": intent_id}, {"$set": {"status": "refunded"}})

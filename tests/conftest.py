@@ -11,9 +11,10 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from ticket_api import close, create_app, db, security
-from ticket_api.embedded import EmbeddedDatabase
+from ticket_api.embedded import EmbeddedDatabase, EmbeddedStripe
 
 PASSWORD = "correct horse battery"
+WEBHOOK_SECRET = "whsec_tests"
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +27,15 @@ def mongodb_uri():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def stripe_standin():
+    standin = EmbeddedStripe().start()
+    yield standin
+    standin.stop()
+
+
 @pytest.fixture
-def settings(mongodb_uri, tmp_path):
+def settings(mongodb_uri, stripe_standin, tmp_path):
     """The settings of the test app; a test may change them before asking for `app`."""
     return {
         "TESTING": True,
@@ -38,6 +46,10 @@ def settings(mongodb_uri, tmp_path):
         "JWT_SECRET_KEY": "test-secret-" + "x" * 32,
         "BCRYPT_ROUNDS": 4,
         "RATELIMIT_ENABLED": False,
+        "STRIPE_SECRET_KEY": "sk_test_tests",
+        "STRIPE_API_BASE": stripe_standin.url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_MAX_RETRIES": 0,
     }
 
 

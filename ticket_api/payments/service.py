@@ -115,7 +115,7 @@ def settle(intent, now):
     :return: the confirmed ticket (with its event).
     :raise RefundedSeatsGone: the money went back.
     """
-    ticket = tickets.find(ObjectId(intent.metadata["ticketId"]))
+    ticket = tickets.find(ticket_id_of(intent))
     if ticket is None or intent.amount != ticket["amount"] or intent.currency != ticket["currency"]:
         refund(intent, ticket)
         raise RefundedSeatsGone()
@@ -131,6 +131,18 @@ def settle(intent, now):
         raise RefundedSeatsGone()
     record(intent, confirmed, "succeeded")
     return tickets.get(confirmed["_id"])
+
+
+def ticket_id_of(stripe_object):
+    """The ticket a PaymentIntent is for (its metadata), or None."""
+    metadata = getattr(stripe_object, "metadata", None)
+    ticket_id = metadata.to_dict().get("ticketId") if metadata else None
+    return ObjectId(ticket_id) if ticket_id and ObjectId.is_valid(ticket_id) else None
+
+
+def error_message(stripe_object):
+    error = getattr(stripe_object, "last_payment_error", None)
+    return error.to_dict().get("message") if error else None
 
 
 def record(intent, ticket, status):
@@ -175,8 +187,16 @@ def refresh(ticket):
     if intent.status == "succeeded":
         with suppress(RefundedSeatsGone):  # the ticket now says `refunded`
             settle(intent, utcnow())
-    elif intent.last_payment_error:
-        tickets.end_charge(ticket["_id"], error=intent.last_payment_error.get("message"))
+    elif error_message(intent):
+        tickets.end_charge(ticket["_id"], error=error_message(intent))
+
+
+def refresh_quietly(ticket):
+    """`refresh`, but Stripe being down is logged, not an error: the ticket is shown as stored."""
+    try:
+        refresh(ticket)
+    except ApiError as error:
+        log.warning("could not refresh %s: %s", ticket.get("paymentIntent"), error.message)
 
 
 def cancel_unfinished(ticket):
@@ -200,15 +220,14 @@ def handle_event(event):
     data = event.data.object
     if event.type == "payment_intent.succeeded":
         intent = gateway.retrieve_intent(data.id)
-        if intent.status == "succeeded" and "ticketId" in intent.metadata:
+        if intent.status == "succeeded" and ticket_id_of(intent):
             with suppress(RefundedSeatsGone):
                 settle(intent, utcnow())
     elif event.type == "payment_intent.payment_failed":
-        ticket = tickets.find(ObjectId(data.metadata["ticketId"])) if "ticketId" in data.metadata else None
+        ticket = tickets.find(ticket_id_of(data)) if ticket_id_of(data) else None
         if ticket is not None and ticket["status"] == "pending":
-            error = data.last_payment_error
-            tickets.end_charge(ticket["_id"], error=error and error.get("message"))
-    elif event.type == "charge.refunded" and data.payment_intent:
+            tickets.end_charge(ticket["_id"], error=error_message(data))
+    elif event.type == "charge.refunded" and getattr(data, "payment_intent", None):
         refunded_outside(data.payment_intent)
     with suppress(DuplicateKeyError):  # delivered twice at once: handled twice, harmlessly
         get_db().stripe_events.insert_one({"_id": event.id, "type": event.type, "handledAt": utcnow()})

@@ -4,6 +4,7 @@ from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
+from ..payments import service as payments
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from . import bp, service
 from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
@@ -38,13 +39,18 @@ def reserve(fields):
 @bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
 @bp.doc(security=security.BEARER_AUTH)
 def get_ticket(ticket_id):
-    """Get one of the caller's tickets (admins: any ticket)."""
+    """Get one of the caller's tickets (admins: any ticket).
+
+    A payment in flight is first brought up to date from Stripe, so a frontend polling
+    here after Stripe.js returns sees the truth without waiting for the webhook.
+    """
     user = security.current_user()
     service.release_expired(utcnow())
-    ticket = service.get(ticket_id)
+    ticket = service.find(ticket_id)
     if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
         abort(404, message=TICKET_NOT_FOUND)
-    return ticket
+    payments.refresh_quietly(ticket)
+    return service.get(ticket_id)
 
 
 @bp.route("")

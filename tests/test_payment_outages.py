@@ -1,0 +1,86 @@
+"""Payments against a stand-in that goes away, and webhooks the stand-in really sends."""
+
+import threading
+import time
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from conftest import WEBHOOK_SECRET
+from test_payments import VISA, browser_confirms, pay, stored
+from ticket_api import close, create_app
+from ticket_api.embedded import EmbeddedStripe, free_port
+
+
+@pytest.fixture
+def own_standin():
+    """A stand-in of this test's own, free to stop and start again on the same port."""
+    standin = EmbeddedStripe().start()
+    yield standin
+    standin.stop()
+
+
+def test_stand_in_down_is_502_and_paying_works_once_it_is_back(settings, own_standin, auth, events, database):
+    app = create_app({**settings, "STRIPE_API_BASE": own_standin.url, "STRIPE_TIMEOUT_SECONDS": 2})
+    try:
+        client = app.test_client()
+        buyer = auth.user_headers()
+        event = events.create(capacity=5, price=1000)
+        ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=buyer).json
+        own_standin.stop()
+
+        down = pay(client, buyer, ticket)
+        assert down.status_code == 502
+        assert down.json == {"message": "Payment provider unavailable"}
+        assert stored(database, ticket)["status"] == "pending"
+        assert "chargingSince" not in stored(database, ticket)
+        assert database.payments.count_documents({}) == 0
+
+        own_standin.start()
+        back = pay(client, buyer, ticket)
+    finally:
+        close(app)
+
+    assert back.status_code == 200
+    assert back.json["ticket"]["status"] == "confirmed"
+
+
+@pytest.fixture
+def live_app(settings):
+    """The app served over real HTTP on loopback, so the stand-in can call its webhook."""
+    app = create_app(settings)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    close(app)
+
+
+def wait_for(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_stand_ins_webhook_confirms_the_browser_flow(live_app, stripe_standin, auth, events, database):
+    app, base_url = live_app
+    stripe_standin.register_webhook(f"{base_url}/payment/webhook", WEBHOOK_SECRET)
+    try:
+        buyer = auth.user_headers()
+        event = events.create(capacity=5, price=1000)
+        ticket = requests.post(f"{base_url}/tickets", json={"eventId": event["_id"]}, headers=buyer).json()
+        started = requests.post(
+            f"{base_url}/payment", json={"ticketId": ticket["_id"], "amount": 1000}, headers=buyer
+        ).json()
+
+        browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"], VISA)
+
+        assert wait_for(lambda: stored(database, ticket)["status"] == "confirmed")
+        assert database.stripe_events.count_documents({"type": "payment_intent.succeeded"}) == 1
+    finally:
+        stripe_standin.register_webhook(f"http://127.0.0.1:{free_port()}/nowhere", WEBHOOK_SECRET)

@@ -5,10 +5,10 @@ import time
 
 import pytest
 import requests
+from test_payments import VISA, browser_confirms, pay, stored
 from werkzeug.serving import make_server
 
 from conftest import WEBHOOK_SECRET
-from test_payments import VISA, browser_confirms, pay, stored
 from ticket_api import close, create_app
 from ticket_api.embedded import EmbeddedStripe, free_port
 

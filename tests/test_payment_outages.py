@@ -30,15 +30,18 @@ def test_stand_in_down_is_502_and_paying_works_once_it_is_back(settings, own_sta
         ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=buyer).json
         own_standin.stop()
 
-        down = pay(client, buyer, ticket)
+        keyed = {**buyer, "Idempotency-Key": "retry-me"}
+        down = pay(client, keyed, ticket)
         assert down.status_code == 502
         assert down.json == {"message": "Payment provider unavailable"}
         assert stored(database, ticket)["status"] == "pending"
         assert "chargingSince" not in stored(database, ticket)
         assert database.payments.count_documents({}) == 0
 
+        assert database.idempotency_keys.count_documents({}) == 0  # a 5xx is not kept
+
         own_standin.start()
-        back = pay(client, buyer, ticket)
+        back = pay(client, keyed, ticket)
     finally:
         close(app)
 

@@ -419,3 +419,52 @@ def test_a_refund_made_at_stripe_gives_the_seats_back(client, buyer, held, datab
     assert response.status_code == 200
     assert stored(database, held)["status"] == "refunded"
     assert database.events.find_one()["seatsTaken"] == 0
+
+
+def test_a_key_whose_first_request_is_still_running_is_409(client, buyer, held, database):
+    user_id = client.get("/auth/tickets", headers=buyer).json[0]["user"]
+    database.idempotency_keys.insert_one({
+        "_id": {"user": user_id, "key": "busy"}, "createdAt": datetime.now(UTC),
+        "fingerprint": hashlib.sha256(json.dumps(
+            {"amount": held["amount"], "ticketId": held["_id"], "token": VISA}, sort_keys=True
+        ).encode()).hexdigest(),
+    })
+
+    response = pay(client, {**buyer, "Idempotency-Key": "busy"}, held)
+
+    assert response.status_code == 409
+    assert response.json == {"message": "A request with this Idempotency-Key is still running"}
+
+
+def test_a_failed_payment_webhook_records_the_reason(client, buyer, held, database):
+    started = pay(client, buyer, held, token=None).json
+    intent = {"id": started["paymentId"], "object": "payment_intent", "metadata": {"ticketId": held["_id"]},
+              "last_payment_error": {"message": "Your card was declined."}}
+
+    response = client.post("/payment/webhook", **signed("payment_intent.payment_failed", intent))
+
+    assert response.status_code == 200
+    assert stored(database, held)["lastPaymentError"] == "Your card was declined."
+    assert stored(database, held)["status"] == "pending"
+
+
+def test_a_webhook_answers_5xx_when_the_database_fails_so_stripe_retries(client, held, raw_client, database):
+    raw_client.admin.command(
+        "configureFailPoint", "failCommand", mode={"times": 1},
+        data={"failCommands": ["find"], "errorCode": 2, "appName": "ticket_api"},
+    )
+    intent = {"id": "pi_x", "object": "payment_intent", "metadata": {"ticketId": held["_id"]}}
+
+    response = client.post("/payment/webhook", **signed("payment_intent.succeeded", intent, event_id="evt_retry"))
+
+    assert response.status_code >= 500, response.json
+    assert database.stripe_events.count_documents({}) == 0
+
+
+def test_an_unknown_payment_method_is_400_and_charges_nothing(client, buyer, held, stand_in, database):
+    response = pay(client, buyer, held, token="pm_card_doesNotExist")
+
+    assert response.status_code == 400
+    assert response.json["message"].startswith("Stripe refused the request: ")
+    assert charged(stand_in, held) == []
+    assert "chargingSince" not in stored(database, held)

@@ -17,8 +17,8 @@ class CardDeclined(ApiError):
     status_code, message = 402, "Your card was declined."
 
 
-class PaymentMethodRefused(ApiError):
-    status_code, message = 400, "Invalid payment method"
+class StripeRefused(ApiError):
+    status_code, message = 400, "Stripe refused the request"
 
 
 class ProviderUnavailable(ApiError):
@@ -53,7 +53,7 @@ def calling_stripe():
     except stripe.InvalidRequestError as error:
         if error.http_status and error.http_status >= 500:
             raise ProviderUnavailable() from error
-        raise PaymentMethodRefused(error.user_message or PaymentMethodRefused.message) from error
+        raise StripeRefused(f"{StripeRefused.message}: {error.user_message or error.code}") from error
     except stripe.StripeError as error:  # connection, 5xx, rate limit, authentication
         current_app.logger.error("Stripe call failed: %s", type(error).__name__)
         raise ProviderUnavailable() from error

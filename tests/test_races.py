@@ -49,13 +49,18 @@ def assert_never_oversold(client, database, event, results, held_before=0):
     return sold
 
 
-def test_a_hundred_threads_race_for_thirty_seats(app, client, auth, events, database):
-    event = events.create(capacity=30)
-    randomly = random.Random(30)
-    requests = [
+def hundred_buyers(auth, event, seed):
+    """100 buyers, each asking for 1 to 3 seats of the event."""
+    randomly = random.Random(seed)
+    return [
         (headers, {"eventId": event["_id"], "quantity": randomly.randint(1, 3)})
         for headers in auth.many_user_headers(100)
     ]
+
+
+def test_a_hundred_threads_race_for_thirty_seats(app, client, auth, events, database):
+    event = events.create(capacity=30)
+    requests = hundred_buyers(auth, event, seed=30)
 
     results = race(app, requests)
 
@@ -73,11 +78,7 @@ def buy_in_process(settings, requests, queue):
 
 def test_four_processes_race_for_thirty_seats(settings, client, auth, events, database):
     event = events.create(capacity=30)
-    randomly = random.Random(4)
-    requests = [
-        (headers, {"eventId": event["_id"], "quantity": randomly.randint(1, 3)})
-        for headers in auth.many_user_headers(100)
-    ]
+    requests = hundred_buyers(auth, event, seed=4)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     processes = [

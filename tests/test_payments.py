@@ -468,3 +468,25 @@ def test_an_unknown_payment_method_is_400_and_charges_nothing(client, buyer, hel
     assert response.json["message"].startswith("Stripe refused the request: ")
     assert charged(stand_in, held) == []
     assert "chargingSince" not in stored(database, held)
+
+
+def test_a_card_needing_3d_secure_can_be_swapped_for_another(client, buyer, held, stand_in):
+    assert pay(client, buyer, held, token="pm_card_threeDSecure2Required").status_code == 202
+
+    response = pay(client, buyer, held, token=VISA)
+
+    assert response.status_code == 200
+    assert len(intents_for(stand_in, held)) == 1
+
+
+def test_paying_again_after_the_browser_already_paid_settles_without_charging(
+    client, buyer, held, stand_in, stripe_standin
+):
+    started = pay(client, buyer, held, token=None).json
+    browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
+
+    response = pay(client, buyer, held, token=VISA)
+
+    assert response.status_code == 200
+    assert response.json["ticket"]["status"] == "confirmed"
+    assert len(charged(stand_in, held)) == 1

@@ -134,9 +134,10 @@ def confirm(cls, id, payment_method=None, client_secret=None, return_url=None, *
         raise UserError(400, "The client_secret provided does not match this PaymentIntent.")
     if payment_method is not None:
         PaymentMethod._api_retrieve(payment_method)  # 404 when unknown
-        if intent.status not in ("requires_payment_method", "requires_confirmation"):
+        if intent.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
             raise UserError(400, f"This PaymentIntent's status is {intent.status}: it cannot be confirmed.")
         intent.payment_method = payment_method
+        intent.next_action = None
         intent.latest_charge = None
         intent._authentication_failed = False
     return stock_confirm(cls, id, **kwargs)

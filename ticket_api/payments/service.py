@@ -67,7 +67,7 @@ def pay(*, ticket_id, user_id, amount, token, now):
         raise why_not_payable(tickets.find(ticket_id), now)
     try:
         intent = existing_or_new_intent(claimed)
-        if token:
+        if token and intent.status != "succeeded":  # succeeded: paid in the browser, not yet settled
             attempt_key = f"ticket-{ticket_id}-attempt-{claimed['paymentAttempt']}"
             intent = gateway.confirm_intent(intent.id, gateway.payment_method_for(token), attempt_key)
     except gateway.CardDeclined as declined:

@@ -1,7 +1,7 @@
 """`/openapi.json` documents every route, from the schemas that validate."""
 
 
-UNDOCUMENTED_ENDPOINTS = {"api-docs.openapi_json"}
+UNDOCUMENTED_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
 PROTECTED = {("/auth/tickets", "get")}
 OPTIONAL_TOKEN = {("/auth/logout", "post")}
 
@@ -39,3 +39,26 @@ def test_validation_errors_are_documented_as_400_not_422(client):
     assert "422" not in signup["responses"]
     assert "requestBody" in signup
     assert "409" in signup["responses"]
+
+
+def test_docs_page_serves_swagger_ui_from_the_service_itself(client):
+    page = client.get("/docs")
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/docs/assets/swagger-ui-bundle.js" in html
+    assert "/openapi.json" in html
+    assert "persistAuthorization" in html
+    assert "http://" not in html and "https://" not in html  # nothing from a CDN
+
+
+def test_docs_assets_are_served(client):
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
+        response = client.get(f"/docs/assets/{asset}")
+        assert response.status_code == 200
+        assert len(response.get_data()) > 1000
+        response.close()
+
+
+def test_docs_assets_stay_in_their_folder(client):
+    assert client.get("/docs/assets/../../__init__.py").status_code == 404

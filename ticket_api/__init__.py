@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, db, events, health, payments, tickets
+from . import auth, db, docs, events, health, payments, tickets
 from .cli import register_commands
 from .config import Config, finalize
 from .errors import register_error_handlers
@@ -31,6 +31,7 @@ def create_app(test_config=None):
     gateway.init_app(app)
     register_extensions(app)
     register_blueprints(app)
+    docs.register_assets(app)
     register_error_handlers(app)
     register_commands(app)
     if app.config["TRUST_PROXY"]:
@@ -59,6 +60,7 @@ def openapi_settings():
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
+        **docs.SETTINGS,
     }
 
 

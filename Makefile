@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint admin reconcile bench clean
+.PHONY: install run serve test lint admin reconcile bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -17,6 +17,10 @@ install: $(INSTALLED)
 run: install
 	@echo "--> Starting ticket_api (Ctrl-C stops it and everything it started)"
 	@$(PY) -m ticket_api.embedded run
+
+serve: install
+	@echo "--> Starting ticket_api under gunicorn (gunicorn.conf.py; Ctrl-C stops everything)"
+	@$(PY) -m ticket_api.embedded serve
 
 test: lint
 	@echo "--> Running the tests"

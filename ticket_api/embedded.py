@@ -7,6 +7,7 @@ When `STRIPE_SECRET_KEY` is unset, `run` also starts the Stripe stand-in
 (`stripe_standin.py`, its store in `DATA_DIR`) and registers our webhook endpoint on it.
 
     python -m ticket_api.embedded run           # the stand-ins, then the API (make run)
+    python -m ticket_api.embedded serve         # the same under gunicorn (make serve)
     python -m ticket_api.embedded exec CMD ...  # the stand-ins (or the running ones), then CMD
 """
 
@@ -252,8 +253,14 @@ def run_child(args, extra_env):
             child.wait()
 
 
+SERVERS = {
+    "run": lambda host, port: ["-m", "flask", "--app", "wsgi", "run", "--host", host, "--port", port],
+    "serve": lambda host, port: ["-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"{host}:{port}", "wsgi:app"],
+}
+
+
 def main(argv):
-    if not argv or argv[0] not in ("run", "exec") or (argv[0] == "exec" and len(argv) < 2):
+    if not argv or argv[0] not in ("run", "serve", "exec") or (argv[0] == "exec" and len(argv) < 2):
         sys.exit(__doc__)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     settings = Config()
@@ -265,8 +272,8 @@ def main(argv):
                 return run_child(argv[1:], {"MONGODB_URI": uri})
             host, port = env("HOST", "127.0.0.1"), env("PORT", "5000")
             with stripe_for(settings, f"http://{host}:{port}/payment/webhook") as stripe_env:
-                flask_run = ["-m", "flask", "--app", "wsgi", "run", "--host", host, "--port", port]
-                return run_child([sys.executable, *flask_run], {"MONGODB_URI": uri, **stripe_env})
+                server = SERVERS[argv[0]](host, port)
+                return run_child([sys.executable, *server], {"MONGODB_URI": uri, **stripe_env})
     except EmbeddedError as error:
         sys.exit(f"ticket_api: {error}")
 

@@ -14,5 +14,6 @@ timeout = 60  # longer than a Stripe call with its retries
 graceful_timeout = 30  # requests in flight finish on SIGTERM
 keepalive = 5
 accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 preload_app = False

@@ -1,12 +1,11 @@
 """The application factory: read it as the table of contents of the service."""
 
 import atexit
-import logging
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, db, docs, events, health, payments, tickets
+from . import auth, db, docs, events, health, payments, requestlog, tickets
 from .cli import register_commands
 from .config import Config, finalize
 from .errors import register_error_handlers
@@ -26,7 +25,8 @@ def create_app(test_config=None):
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(openapi_settings())
     app.config.from_mapping(finalize({**Config().as_dict(), **(test_config or {})}))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    requestlog.configure_logging()
+    requestlog.init_app(app)
     db.init_app(app)
     gateway.init_app(app)
     register_extensions(app)

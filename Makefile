@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run serve test lint admin reconcile bench clean
+.PHONY: install run serve test lint system-deps admin reconcile bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -22,7 +22,15 @@ serve: install
 	@echo "--> Starting ticket_api under gunicorn (gunicorn.conf.py; Ctrl-C stops everything)"
 	@$(PY) -m ticket_api.embedded serve
 
-test: lint
+# Debian packages the tests drive for real: nginx (deployment test), Chromium (/docs test).
+system-deps:
+	@if ! { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || ! command -v chromium >/dev/null; then \
+		echo "--> Installing nginx and chromium from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium >/dev/null \
+		|| echo "--> could not install nginx/chromium: their tests will say so and be skipped"; \
+	fi
+
+test: lint system-deps
 	@echo "--> Running the tests"
 	$(PY) -m pytest
 

@@ -3,7 +3,6 @@
 import atexit
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, db, docs, events, health, payments, requestlog, tickets
 from .cli import register_commands
@@ -11,6 +10,7 @@ from .config import Config, finalize
 from .errors import register_error_handlers
 from .extensions import api, cors, jwt, limiter
 from .payments import gateway
+from .proxy import TrustedProxyFix
 from .schemas import ObjectIdField
 from .security import BEARER_SCHEME, init_jwt
 
@@ -35,8 +35,7 @@ def create_app(test_config=None):
     register_error_handlers(app)
     register_commands(app)
     if app.config["TRUST_PROXY"]:
-        n = app.config["TRUST_PROXY"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["TRUST_PROXY"], app.config["FORWARDED_ALLOW_IPS"])
     db.ensure_indexes(db.get_db(app))
     atexit.register(close, app)
     return app

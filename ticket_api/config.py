@@ -61,6 +61,7 @@ class Config:
         self.RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", "10 per minute")
         self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "usd").lower()
         self.TRUST_PROXY = int(env("TRUST_PROXY", "0"))
+        self.FORWARDED_ALLOW_IPS = [ip.strip() for ip in env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")]
         self.MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", str(1024 * 1024)))
 
     def as_dict(self):

@@ -43,7 +43,12 @@ class SignupSchema(Schema):
         required=True,
         load_only=True,
         validate=Utf8Length(PASSWORD_MIN_BYTES, PASSWORD_MAX_BYTES),
-        metadata={"example": "correct horse battery"},
+        metadata={
+            "example": "correct horse battery",
+            "minLength": PASSWORD_MIN_BYTES,
+            "maxLength": PASSWORD_MAX_BYTES,
+            "description": "8 to 72 bytes in UTF-8 (bcrypt reads no further)",
+        },
     )
 
 
@@ -55,7 +60,7 @@ class LoginSchema(Schema):
         required=True,
         load_only=True,
         validate=Utf8Length(1, PASSWORD_MAX_BYTES),
-        metadata={"example": "correct horse battery"},
+        metadata={"example": "correct horse battery", "minLength": 1, "maxLength": PASSWORD_MAX_BYTES},
     )
 
 

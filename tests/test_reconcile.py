@@ -75,7 +75,7 @@ def test_reconcile_while_selling_changes_no_correct_counter(app, runner, auth, e
     sellers = [threading.Thread(target=buy, args=(headers,)) for headers in buyers]
     for seller in sellers:
         seller.start()
-    runs = [runner.invoke(args=["reconcile", "--settle-seconds", "0.2"]) for _ in range(3)]
+    runs = [runner.invoke(args=["reconcile", "--settle-seconds", "1"]) for _ in range(2)]
     for seller in sellers:
         seller.join()
 

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stripe
 from bson import ObjectId
 from pymongo import MongoClient
 
@@ -32,6 +33,12 @@ def stripe_standin():
     standin = EmbeddedStripe().start()
     yield standin
     standin.stop()
+
+
+@pytest.fixture
+def stand_in(stripe_standin):
+    """The stand-in, asked directly, as an operator would look in Stripe's dashboard."""
+    return stripe.StripeClient("sk_test_tests", base_addresses={"api": stripe_standin.url}).v1
 
 
 @pytest.fixture

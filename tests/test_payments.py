@@ -9,18 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import stripe
 from bson import ObjectId
 
 from conftest import WEBHOOK_SECRET
 
 VISA = "pm_card_visa"
-
-
-@pytest.fixture
-def stand_in(stripe_standin):
-    """The stand-in, asked directly, as an operator would look in Stripe's dashboard."""
-    return stripe.StripeClient("sk_test_tests", base_addresses={"api": stripe_standin.url}).v1
 
 
 @pytest.fixture

@@ -180,8 +180,12 @@ def refund(intent, ticket):
 
 
 def refresh(ticket):
-    """Ask Stripe about a pending ticket's payment and apply what it says (for polling)."""
-    if ticket["status"] != "pending" or not ticket.get("paymentIntent") or ticket.get("chargingSince"):
+    """Ask Stripe about a pending ticket's payment and apply what it says (for polling).
+
+    Also while a charge is marked in flight: settling is idempotent, and it recovers a
+    charge whose confirmation could not be written (a database fault after Stripe said yes).
+    """
+    if ticket["status"] != "pending" or not ticket.get("paymentIntent"):
         return
     intent = gateway.retrieve_intent(ticket["paymentIntent"])
     if intent.status == "succeeded":

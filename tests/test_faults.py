@@ -1,0 +1,138 @@
+"""Single database commands made to fail (MongoDB's `failCommand` fail point, on the real
+embedded server): every request ends in a JSON 5xx or succeeds on retry, and the data
+stays consistent. The server runs with `retryWrites=false`, so nothing here leans on
+retryable writes."""
+
+import pytest
+from bson import ObjectId
+from pymongo import monitoring
+from test_payments import intents_for, stored
+
+from conftest import PASSWORD, bearer
+from ticket_api import close, create_app
+
+SIGNUP = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
+
+
+@pytest.fixture
+def fail_next(raw_client):
+    """Arm the fail point for the app's next matching command(s); disarmed after the test."""
+
+    def arm(*commands, times=1, close_connection=False):
+        data = {"failCommands": list(commands), "appName": "ticket_api"}
+        data.update({"closeConnection": True} if close_connection else {"errorCode": 2})
+        raw_client.admin.command("configureFailPoint", "failCommand", mode={"times": times}, data=data)
+
+    yield arm
+    raw_client.admin.command("configureFailPoint", "failCommand", mode="off")
+
+
+def assert_json_5xx(response):
+    assert response.status_code in (500, 503), response.get_data(as_text=True)
+    assert set(response.json) == {"message"}
+
+
+@pytest.mark.parametrize("close_connection", [False, True])
+def test_a_failed_seat_update_takes_nothing(client, auth, events, database, fail_next, close_connection):
+    event = events.create(capacity=5)
+    headers = auth.user_headers()
+    fail_next("findAndModify", close_connection=close_connection)
+
+    failed = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=headers)
+
+    assert_json_5xx(failed)
+    assert database.tickets.count_documents({}) == 0
+    assert database.events.find_one()["seatsTaken"] == 0
+    retried = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=headers)
+    assert retried.status_code == 201
+    assert database.events.find_one()["seatsTaken"] == 2
+
+
+@pytest.mark.parametrize("close_connection", [False, True])
+def test_a_failed_ticket_insert_gives_its_seats_back(client, auth, events, database, fail_next, close_connection):
+    event = events.create(capacity=5)
+    headers = auth.user_headers()
+    fail_next("insert", close_connection=close_connection)
+
+    failed = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=headers)
+
+    assert_json_5xx(failed)
+    assert database.tickets.count_documents({}) == 0
+    assert database.events.find_one()["seatsTaken"] == 0
+
+
+def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database, fail_next):
+    fail_next("insert", close_connection=True)
+
+    failed = client.post("/auth/signup", json=SIGNUP)
+
+    assert_json_5xx(failed)
+    assert database.users.count_documents({}) == 0
+    assert client.post("/auth/signup", json=SIGNUP).status_code == 201
+    assert database.users.count_documents({}) == 1
+
+
+def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, auth, fail_next):
+    headers = auth.user_headers()
+    fail_next("update")
+
+    failed = client.post("/auth/logout", headers=headers)
+
+    assert_json_5xx(failed)
+    assert client.get("/auth/tickets", headers=headers).status_code == 200  # not revoked: honest 5xx
+    assert client.post("/auth/logout", headers=headers).json == {"message": "Logged out"}
+    assert client.get("/auth/tickets", headers=headers).status_code == 401
+
+
+class FailTheConfirmation(monitoring.CommandListener):
+    """Arms the fail point just before the app writes `confirmed` on a ticket."""
+
+    def __init__(self, raw_client):
+        self.raw_client = raw_client
+        self.armed = False
+
+    def started(self, event):
+        command = event.command
+        confirming = (event.command_name == "findAndModify" and command.get("findAndModify") == "tickets"
+                      and "confirmed" in str(command.get("update")))
+        if confirming and not self.armed:
+            self.armed = True
+            self.raw_client.admin.command(
+                "configureFailPoint", "failCommand", mode={"times": 1},
+                data={"failCommands": ["findAndModify"], "errorCode": 2, "appName": "ticket_api"},
+            )
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def test_money_taken_when_the_confirmation_cannot_be_written_is_not_lost(
+    settings, auth, events, raw_client, stand_in, database, fail_next
+):
+    listener = FailTheConfirmation(raw_client)
+    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [listener]}})
+    try:
+        client = app.test_client()
+        user = auth.signup()
+        headers = bearer(auth.login(user["email"]))
+        event = events.create(capacity=5, price=1000)
+        ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
+
+        paid = client.post("/payment", json={"ticketId": ticket["_id"], "amount": 1000, "token": "pm_card_visa"},
+                           headers=headers)
+        assert listener.armed
+        assert_json_5xx(paid)
+        [intent] = intents_for(stand_in, ticket)
+        assert intent.status == "succeeded"  # Stripe took the money; the ticket could not say so
+        assert stored(database, ticket)["status"] == "pending"
+
+        polled = client.get(f"/tickets/{ticket['_id']}", headers=headers)
+    finally:
+        close(app)
+
+    assert polled.json["status"] == "confirmed"
+    assert database.payments.find_one({"_id": intent.id})["status"] == "succeeded"
+    assert database.events.find_one({"_id": ObjectId(event["_id"])})["seatsTaken"] == 1

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run serve test lint system-deps admin reconcile bench clean
+.PHONY: install run serve test lint system-deps admin reconcile bench bench-race clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -46,7 +46,12 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 bench: install
-	@echo "--> The on-sale race under the dev server and gunicorn (takes about a minute)"
+	@command -v wrk >/dev/null || { echo "--> Installing wrk (Debian)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@echo "--> Benchmarking under gunicorn on the embedded database (about two minutes)"
+	@$(PY) -m tests.bench.onsale --write BENCHMARKS.md
+
+bench-race: install
+	@echo "--> The 100-buyer race under the dev server and gunicorn (about a minute)"
 	@$(PY) -m tests.bench.race
 
 reconcile: install

@@ -36,6 +36,7 @@ def configure_logging():
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # a line per API call: noise
 
 
 def init_app(app):

@@ -13,6 +13,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,10 +33,10 @@ SERVERS = {
 }
 
 
-def seed_buyers(uri, database, count):
+def seed_buyers(uri, database, count, data_dir):
     """Users stored directly, and their tokens, signed with the bench's key."""
     app = create_app({"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY,
-                      "RATELIMIT_ENABLED": False})
+                      "RATELIMIT_ENABLED": False, "DATA_DIR": data_dir, "STRIPE_SECRET_KEY": "sk_test_bench"})
     users = [{"username": f"b{n}", "email": f"b{n}@example.com", "passwordHash": "-", "role": "user",
               "createdAt": 0, "updatedAt": 0, "__v": 0} for n in range(count)]
     with MongoClient(uri) as client:
@@ -108,7 +109,7 @@ def main():
     server = EmbeddedDatabase(":memory:").start()
     try:
         database = "bench_race"
-        buyers = seed_buyers(server.uri, database, options.buyers)
+        buyers = seed_buyers(server.uri, database, options.buyers, tempfile.mkdtemp(prefix="ticket_api_race_"))
         print(f"{options.buyers} buyers racing for {options.seats} seats, {options.rounds} rounds each\n")
         columns = ("seats sold/s", "requests/s", "p50 ms", "p99 ms", "seats sold")
         print(f"{'server':34}" + "".join(f"{column:>15}" for column in columns))

@@ -202,3 +202,35 @@ def test_a_malformed_event_id_is_400(client, event_id):
 
     assert response.status_code == 400
     assert response.json["errors"] == {"path": {"event_id": ["Not a valid id."]}}
+
+
+def test_the_list_answers_304_until_an_event_changes(client, auth, events):
+    event = events.create(capacity=5)
+    first = client.get("/events")
+    etag = first.headers["ETag"]
+
+    again = client.get("/events", headers={"If-None-Match": etag})
+    client.post("/tickets", json={"eventId": event["_id"]}, headers=auth.user_headers())
+    changed = client.get("/events", headers={"If-None-Match": etag})
+
+    assert etag.startswith('W/"')
+    assert again.status_code == 304
+    assert again.headers["X-Total-Count"] == "1"
+    assert changed.status_code == 200
+    assert changed.json[0]["ticketsAvailable"] == 4
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_worker_never_lists_what_another_worker_changed(settings, client, auth, events):
+    from ticket_api import close, create_app
+
+    event = events.create(capacity=5)
+    assert client.get("/events").json[0]["ticketsAvailable"] == 5  # cached in this app
+    other_worker = create_app(settings)
+    try:
+        other_worker.test_client().post("/tickets", json={"eventId": event["_id"], "quantity": 2},
+                                        headers=auth.user_headers())
+    finally:
+        close(other_worker)
+
+    assert client.get("/events").json[0]["ticketsAvailable"] == 3

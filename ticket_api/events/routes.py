@@ -1,11 +1,11 @@
-from flask import current_app
+from flask import Response, current_app, request
 from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
 from ..schemas import TOTAL_COUNT_HEADER
 from ..tickets import service as tickets
-from . import bp, service
+from . import bp, listing, service
 from .schemas import EventCreateSchema, EventIdSchema, EventQuerySchema, EventSchema
 
 EVENT_NOT_FOUND = "Event not found"
@@ -15,11 +15,19 @@ EVENT_NOT_FOUND = "Event not found"
 @bp.arguments(EventQuerySchema, location="query")
 @bp.response(200, EventSchema(many=True), headers=TOTAL_COUNT_HEADER)
 def list_events(query):
-    """List events by date (`?upcoming=true` for those still to come)."""
+    """List events by date (`?upcoming=true` for those still to come).
+
+    Answered from each worker's cache of rendered pages (`listing.py`), already JSON, so
+    the schema above documents the reply rather than dumping it; `If-None-Match` -> 304.
+    """
     now = utcnow()
     tickets.release_expired(now)
-    events, total = service.list_page(now=now, **query)
-    return events, 200, {"X-Total-Count": str(total)}
+    body, total, etag = listing.page(now=now, **query)
+    fresh = request.if_none_match.contains_weak(etag)
+    response = Response(status=304) if fresh else Response(body, mimetype="application/json")
+    response.set_etag(etag, weak=True)
+    response.headers.update({"X-Total-Count": str(total), "Cache-Control": "no-cache"})
+    return response
 
 
 @bp.route("/<event_id>")

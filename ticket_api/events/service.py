@@ -2,6 +2,10 @@
 
 Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
 re-check the rule, so no interleaving of processes can sell a seat twice.
+
+Every write to an event also bumps one shared version number (`meta`, `_id: "events"`),
+after the write: any process that reads a version sees at least the events as they were
+when it was set, which is what lets each worker cache the event list (`listing.py`).
 """
 
 import logging
@@ -25,6 +29,7 @@ def create(*, default_currency, **fields):
         "__v": 0,
     }
     get_db().events.insert_one(event)
+    bump_version()
     return event
 
 
@@ -46,7 +51,7 @@ def take_seats(event_id, quantity, now):
     :return: the event after the update, or None when it is missing, started or short
         of seats (the caller tells which).
     """
-    return get_db().events.find_one_and_update(
+    event = get_db().events.find_one_and_update(
         {
             "_id": event_id,
             "date": {"$gt": now},
@@ -55,6 +60,9 @@ def take_seats(event_id, quantity, now):
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
         return_document=ReturnDocument.AFTER,
     )
+    if event is not None:
+        bump_version()
+    return event
 
 
 def give_back_seats(event_id, quantity):
@@ -66,3 +74,15 @@ def give_back_seats(event_id, quantity):
     )
     if result.modified_count == 0:
         log.warning("event %s: %d seats to give back but fewer are counted", event_id, quantity)
+    else:
+        bump_version()
+
+
+def version():
+    """The events' version: it changes whenever any event does."""
+    meta = get_db().meta.find_one({"_id": "events"}, {"version": 1})
+    return meta["version"] if meta else 0
+
+
+def bump_version():
+    get_db().meta.update_one({"_id": "events"}, {"$inc": {"version": 1}}, upsert=True)

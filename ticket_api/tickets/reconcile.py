@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from ..db import get_db, utcnow
+from ..events import service as events
 from .service import HOLDING, release_expired
 
 SETTLE_SECONDS = 2.0
@@ -59,4 +60,6 @@ def correct(db, event, seats):
         {"_id": event["_id"], "__v": event["__v"]},
         {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": utcnow()}},
     )
+    if result.modified_count == 1:
+        events.bump_version()
     return result.modified_count == 1

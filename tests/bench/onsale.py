@@ -178,6 +178,8 @@ def measure(options):
         buyers = seed_buyers(database.uri, DATABASE, options.buyers, data_dir)
         gunicorn, base_url = start_gunicorn(database.uri, standin.url, data_dir)
         try:
+            for url in (f"{base_url}/events?limit=50", f"{base_url}/healthz"):
+                wrk(url, 32, 2)  # warm-up, not measured: pools filled, pages cached
             for connections in (32, 128):
                 results[f"events_{connections}"] = wrk(f"{base_url}/events?limit=50", connections, options.seconds)
                 results[f"healthz_{connections}"] = wrk(f"{base_url}/healthz", connections, options.seconds)

@@ -32,7 +32,7 @@ import requests
 import stripe
 from pymongo import MongoClient
 
-from tests.bench.race import BENCH_KEY, percentile, seed_buyers
+from tests.bench.race import BENCH_KEY, percentile, seed_buyers, start_server
 from ticket_api.embedded import EmbeddedDatabase, EmbeddedStripe, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,20 +144,11 @@ def worker_peak_rss_mb(master_pid):
 
 def start_gunicorn(uri, standin_url, data_dir):
     port = free_port()
-    env = {**os.environ, "APP_ENV": "development", "MONGODB_URI": uri, "MONGODB_DB": DATABASE,
-           "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_bench",
-           "STRIPE_API_BASE": standin_url, "DATA_DIR": str(data_dir), "PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            requests.get(f"{base_url}/healthz", timeout=1)
-            return process, base_url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
+    env = {"APP_ENV": "development", "MONGODB_URI": uri, "MONGODB_DB": DATABASE, "JWT_SECRET_KEY": BENCH_KEY,
+           "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_API_BASE": standin_url,
+           "DATA_DIR": str(data_dir), "PORT": str(port)}
+    args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"]
+    return start_server(args, env, port, "gunicorn")
 
 
 def bcrypt_bound(rounds=12, samples=5):

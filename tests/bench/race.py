@@ -81,11 +81,15 @@ def one_race(base_url, buyers, event_id):
 def serve(name, uri, database):
     port = free_port()
     args = [sys.executable, *[part.format(port=port) for part in SERVERS[name]]]
-    env = {**os.environ, "MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY,
-           "RATELIMIT_ENABLED": "false"}
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false"}
+    return start_server(args, env, port, name)
+
+
+def start_server(args, env, port, name):
+    """Start a server process with `env` added, and wait until its /healthz answers."""
+    process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
             requests.get(f"{base_url}/healthz", timeout=1)
             return process, base_url

@@ -66,7 +66,6 @@ def openapi_settings():
 def register_extensions(app):
     """Bind the singletons of `extensions.py` to this app, with this app's settings."""
     app.config.update(
-        JWT_ACCESS_TOKEN_EXPIRES=app.config["JWT_ACCESS_TOKEN_EXPIRES"],
         JWT_ERROR_MESSAGE_KEY="message",
         RATELIMIT_STORAGE_URI=app.config["MONGODB_URI"],
         RATELIMIT_STORAGE_OPTIONS={"database_name": app.config["MONGODB_DB"]},
@@ -80,7 +79,7 @@ def register_extensions(app):
     cors.init_app(
         app,
         origins=app.config["CORS_ORIGINS"],
-        expose_headers=["X-Total-Count", "Retry-After", "X-Request-ID"],
+        expose_headers=["X-Total-Count", "Retry-After", "X-Request-ID", "ETag", "Idempotent-Replayed"],
     )
 
 

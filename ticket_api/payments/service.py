@@ -8,7 +8,7 @@ import logging
 from contextlib import suppress
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..db import get_db, utcnow
 from ..errors import ApiError
@@ -73,8 +73,9 @@ def pay(*, ticket_id, user_id, amount, token, now):
     except gateway.CardDeclined as declined:
         tickets.end_charge(ticket_id, error=declined.message)
         raise
-    except ApiError:
-        tickets.end_charge(ticket_id)
+    except Exception:  # the attempt is over: a success it hid is settled by the poll, webhook or release
+        with suppress(PyMongoError):  # the database may be why we are here
+            tickets.end_charge(ticket_id)
         raise
     if intent.status == "succeeded":
         paid = settle(intent, utcnow())

@@ -1,9 +1,14 @@
 """Every row of API.md's Events table, through the HTTP client, against the real database."""
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from bson import ObjectId
 
 from conftest import in_days
+from ticket_api import close, create_app
+from ticket_api.events import listing
 
 EVENT_FIELDS = {
     "_id", "name", "date", "location", "description", "image", "capacity", "price", "currency",
@@ -222,8 +227,6 @@ def test_the_list_answers_304_until_an_event_changes(client, auth, events):
 
 
 def test_a_worker_never_lists_what_another_worker_changed(settings, client, auth, events):
-    from ticket_api import close, create_app
-
     event = events.create(capacity=5)
     assert client.get("/events").json[0]["ticketsAvailable"] == 5  # cached in this app
     other_worker = create_app(settings)
@@ -234,3 +237,19 @@ def test_a_worker_never_lists_what_another_worker_changed(settings, client, auth
         close(other_worker)
 
     assert client.get("/events").json[0]["ticketsAvailable"] == 3
+
+
+def test_a_cached_page_is_rebuilt_once_a_hold_it_counted_may_have_lapsed(app, client, auth, events):
+    event = events.create(capacity=4)
+    client.post("/tickets", json={"eventId": event["_id"], "quantity": 4}, headers=auth.user_headers())
+    now = datetime.now(UTC)
+
+    with app.test_request_context():
+        before, _, etag_before = listing.page(upcoming=False, page=1, limit=100, now=now)
+        cached, _, etag_cached = listing.page(upcoming=False, page=1, limit=100, now=now + timedelta(minutes=14))
+        after, _, etag_after = listing.page(upcoming=False, page=1, limit=100, now=now + timedelta(minutes=16))
+
+    assert json.loads(before)[0]["ticketsAvailable"] == 0
+    assert etag_cached == etag_before  # nothing can have lapsed yet: served from the cache
+    assert json.loads(after)[0]["ticketsAvailable"] == 4
+    assert etag_after != etag_before

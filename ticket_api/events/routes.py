@@ -20,9 +20,7 @@ def list_events(query):
     Answered from each worker's cache of rendered pages (`listing.py`), already JSON, so
     the schema above documents the reply rather than dumping it; `If-None-Match` -> 304.
     """
-    now = utcnow()
-    tickets.release_expired(now)
-    body, total, etag = listing.page(now=now, **query)
+    body, total, etag = listing.page(now=utcnow(), **query)
     fresh = request.if_none_match.contains_weak(etag)
     response = Response(status=304) if fresh else Response(body, mimetype="application/json")
     response.set_etag(etag, weak=True)

@@ -118,6 +118,12 @@ def release_expired(now, event_id=None):
                 payments.cancel_unfinished(ticket)
 
 
+def next_lapse():
+    """When the earliest pending hold lapses (None when none is pending)."""
+    ticket = get_db().tickets.find_one({"status": "pending"}, {"expiresAt": 1}, sort=[("expiresAt", 1)])
+    return ticket["expiresAt"] if ticket else None
+
+
 def find(ticket_id):
     """The ticket as stored (its event as an id), or None."""
     return get_db().tickets.find_one({"_id": ticket_id})

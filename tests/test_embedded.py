@@ -143,7 +143,7 @@ def test_a_taken_database_port_is_one_clear_line_and_a_failure(tmp_path):
         taken.listen()
         env = dev_env(tmp_path, EMBEDDED_DB_PORT=str(taken.getsockname()[1]))
         result = subprocess.run(
-            [sys.executable, "-m", "ticket_api.embedded", "run"],
+            [sys.executable, "-m", "ticket_api.launcher", "run"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )
 

@@ -1,32 +1,22 @@
-"""Development and tests only: run the embedded stand-ins as child processes.
+"""Development and tests only: the embedded stand-ins as child processes on loopback.
 
-When `MONGODB_URI` is unset, SecantusDB (a MongoDB wire-protocol server) is started on
-loopback with its files in `DATA_DIR`, and its URI is written to `DATA_DIR/mongodb.uri`
-so that other commands (`make admin`) connect to it instead of opening its files twice.
-When `STRIPE_SECRET_KEY` is unset, `run` also starts the Stripe stand-in
-(`stripe_standin.py`, its store in `DATA_DIR`) and registers our webhook endpoint on it.
-
-    python -m ticket_api.embedded run           # the stand-ins, then the API (make run)
-    python -m ticket_api.embedded serve         # the same under gunicorn (make serve)
-    python -m ticket_api.embedded exec CMD ...  # the stand-ins (or the running ones), then CMD
+SecantusDB (a MongoDB wire-protocol server) and the Stripe stand-in
+(`stripe_standin.py`). `launcher.py` starts them for `make run`, `make serve` and the
+operator commands; `tests/conftest.py` starts its own.
 """
 
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
-
-from .config import EMBEDDED_URI_FILE, STANDIN_URL_FILE, WEBHOOK_SECRET_FILE, Config, env, kept_secret
 
 DEFAULT_DB_PORT = 27018
 DEFAULT_STRIPE_PORT = 12111
@@ -54,7 +44,7 @@ def port_is_free(host, port):
         return True
 
 
-def answers(uri, timeout_ms=500):
+def database_answers(uri, timeout_ms=500):
     client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
     try:
         client.admin.command("ping")
@@ -147,7 +137,7 @@ class EmbeddedDatabase(ChildServer):
         return args
 
     def answers(self):
-        return answers(self.uri, timeout_ms=200)
+        return database_answers(self.uri, timeout_ms=200)
 
 
 class EmbeddedStripe(ChildServer):
@@ -182,101 +172,3 @@ class EmbeddedStripe(ChildServer):
         )
         with urllib.request.urlopen(request, timeout=5):
             pass
-
-
-@contextmanager
-def database_for(settings):
-    """Yield the URI of the database to use, starting the embedded one when needed.
-
-    An embedded database already running on this DATA_DIR (another `make run`) is
-    reused, not started twice: its files cannot be opened by two servers.
-    """
-    if settings.MONGODB_URI:
-        yield settings.MONGODB_URI
-        return
-    uri_file = settings.DATA_DIR / EMBEDDED_URI_FILE
-    if uri_file.is_file() and answers(uri_file.read_text().strip()):
-        yield uri_file.read_text().strip()
-        return
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    database = EmbeddedDatabase(
-        settings.DATA_DIR / "db",
-        port=int(env("EMBEDDED_DB_PORT", DEFAULT_DB_PORT)),
-        log_file=settings.DATA_DIR / "secantusdb.log",
-    )
-    database.start()
-    uri_file.write_text(database.uri)
-    print(f"ticket_api: embedded database at {database.uri} (files in {database.storage})", flush=True)
-    try:
-        yield database.uri
-    finally:
-        uri_file.unlink(missing_ok=True)
-        database.stop()
-
-
-@contextmanager
-def stripe_for(settings, webhook_url):
-    """Yield the environment that points the app at Stripe: nothing when a key is set,
-    else a stand-in started here, with our webhook endpoint registered on it."""
-    if settings.STRIPE_SECRET_KEY:
-        yield {}
-        return
-    standin = EmbeddedStripe(
-        store=settings.DATA_DIR / "localstripe.pickle",
-        port=int(env("EMBEDDED_STRIPE_PORT", DEFAULT_STRIPE_PORT)),
-        log_file=settings.DATA_DIR / "localstripe.log",
-    )
-    standin.start()
-    url_file = settings.DATA_DIR / STANDIN_URL_FILE
-    url_file.write_text(standin.url)
-    try:
-        secret = kept_secret(settings.DATA_DIR / WEBHOOK_SECRET_FILE, prefix="whsec_")
-        standin.register_webhook(webhook_url, secret)
-        print(f"ticket_api: Stripe stand-in at {standin.url}, webhooks to {webhook_url}", flush=True)
-        yield {"STRIPE_API_BASE": standin.url, "STRIPE_WEBHOOK_SECRET": secret}
-    finally:
-        url_file.unlink(missing_ok=True)
-        standin.stop()
-
-
-def run_child(args, extra_env):
-    """Run a command to its end. Ctrl-C reaches it directly (same process group); a
-    SIGTERM to us is passed on to it, so no child outlives this launcher."""
-    child = subprocess.Popen(args, env={**os.environ, **extra_env})
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        return child.wait()
-    finally:
-        if child.poll() is None:
-            child.terminate()
-            child.wait()
-
-
-SERVERS = {
-    "run": lambda host, port: ["-m", "flask", "--app", "wsgi", "run", "--host", host, "--port", port],
-    "serve": lambda host, port: ["-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"{host}:{port}", "wsgi:app"],
-}
-
-
-def main(argv):
-    if not argv or argv[0] not in ("run", "serve", "exec") or (argv[0] == "exec" and len(argv) < 2):
-        sys.exit(__doc__)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    settings = Config()
-    if settings.APP_ENV == "production":
-        sys.exit("ticket_api: APP_ENV=production never starts the embedded stand-ins")
-    try:
-        with database_for(settings) as uri:
-            if argv[0] == "exec":
-                return run_child(argv[1:], {"MONGODB_URI": uri})
-            host, port = env("HOST", "127.0.0.1"), env("PORT", "5000")
-            with stripe_for(settings, f"http://{host}:{port}/payment/webhook") as stripe_env:
-                server = SERVERS[argv[0]](host, port)
-                return run_child([sys.executable, *server], {"MONGODB_URI": uri, **stripe_env})
-    except EmbeddedError as error:
-        sys.exit(f"ticket_api: {error}")
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -41,10 +41,15 @@ class SoldOut(ApiError):
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     """Hold `quantity` seats for the user: confirmed at once when free, else pending.
 
+    Lapsed holds of the event are released only when the seats are not there without
+    them: the scan is spared while seats are plentiful, and never skipped when it matters.
+
     :raise EventNotFound, EventStarted, SoldOut: why the seats could not be taken.
     """
-    release_expired(now, event_id=event_id)
     event = events.take_seats(event_id, quantity, now)
+    if event is None:  # perhaps lapsed holds keep them: release those, then try again
+        release_expired(now, event_id=event_id)
+        event = events.take_seats(event_id, quantity, now)
     if event is None:
         raise why_no_seats(events.get(event_id), now)
     free = event["price"] == 0

@@ -80,7 +80,7 @@ def pay(*, ticket_id, user_id, amount, token, now):
     if intent.status == "succeeded":
         paid = settle(intent, utcnow())
         return {"message": PAYMENT_SUCCESSFUL, "paymentId": intent.id, "ticket": paid}, 200
-    tickets.end_charge(ticket_id, intent_id=intent.id)
+    tickets.end_charge(ticket_id)
     message = AUTHENTICATION_REQUIRED if intent.status == "requires_action" else CONFIRM_IN_BROWSER
     return {"message": message, "paymentId": intent.id, "clientSecret": intent.client_secret}, 202
 
@@ -132,6 +132,15 @@ def settle(intent, now):
         raise RefundedSeatsGone()
     record(intent, confirmed, "succeeded")
     return tickets.get(confirmed["_id"])
+
+
+def settle_where_nobody_waits(intent):
+    """`settle` a succeeded PaymentIntent of one of our tickets, for the poll, the webhook
+    and a released hold: there a refund is an outcome (the ticket says `refunded`), not an
+    error, and a PaymentIntent that names no ticket of ours is not ours to refund."""
+    if intent.status == "succeeded" and ticket_id_of(intent):
+        with suppress(RefundedSeatsGone):
+            settle(intent, utcnow())
 
 
 def ticket_id_of(stripe_object):
@@ -190,8 +199,7 @@ def refresh(ticket):
         return
     intent = gateway.retrieve_intent(ticket["paymentIntent"])
     if intent.status == "succeeded":
-        with suppress(RefundedSeatsGone):  # the ticket now says `refunded`
-            settle(intent, utcnow())
+        settle_where_nobody_waits(intent)
     elif error_message(intent):
         tickets.end_charge(ticket["_id"], error=error_message(intent))
 
@@ -208,11 +216,7 @@ def cancel_unfinished(ticket):
     """A released hold's PaymentIntent is cancelled so a late confirmation cannot charge;
     if it already succeeded, the payment is settled (seats re-taken, or refunded)."""
     try:
-        intent = gateway.cancel_intent(ticket["paymentIntent"])
-        if intent.status == "succeeded":
-            settle(intent, utcnow())
-    except RefundedSeatsGone:
-        pass
+        settle_where_nobody_waits(gateway.cancel_intent(ticket["paymentIntent"]))
     except ApiError as error:  # Stripe down: the webhook settles it when it comes
         log.warning("could not cancel %s: %s", ticket["paymentIntent"], error.message)
 
@@ -224,12 +228,10 @@ def handle_event(event):
         return
     data = event.data.object
     if event.type == "payment_intent.succeeded":
-        intent = gateway.retrieve_intent(data.id)
-        if intent.status == "succeeded" and ticket_id_of(intent):
-            with suppress(RefundedSeatsGone):
-                settle(intent, utcnow())
+        settle_where_nobody_waits(gateway.retrieve_intent(data.id))
     elif event.type == "payment_intent.payment_failed":
-        ticket = tickets.find(ticket_id_of(data)) if ticket_id_of(data) else None
+        ticket_id = ticket_id_of(data)
+        ticket = tickets.find(ticket_id) if ticket_id else None
         if ticket is not None and ticket["status"] == "pending":
             tickets.end_charge(ticket["_id"], error=error_message(data))
     elif event.type == "charge.refunded" and getattr(data, "payment_intent", None):

@@ -148,12 +148,12 @@ def claim_for_charge(ticket_id, user_id, now):
     )
 
 
-def end_charge(ticket_id, *, intent_id=None, error=None):
+def end_charge(ticket_id, *, error=None):
     """The charge is over without confirming the ticket (declined, needs the browser, failed)."""
-    update = {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"lastPaymentError": error}}
-    if intent_id:
-        update["$set"]["paymentIntent"] = intent_id
-    get_db().tickets.update_one({"_id": ticket_id}, update)
+    get_db().tickets.update_one(
+        {"_id": ticket_id},
+        {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"lastPaymentError": error}},
+    )
 
 
 def find_by_intent(intent_id):
@@ -192,7 +192,7 @@ def retake_seats(ticket, intent_id, now):
 
 
 def mark_refunded(ticket_id, now, statuses=("expired", "cancelled")):
-    """The ticket's money went back: `refunded`; a confirmed ticket gives its seats back."""
+    """The ticket's money went back: `refunded`; a ticket that held seats gives them back."""
     ticket = get_db().tickets.find_one_and_update(
         {"_id": ticket_id, "status": {"$in": list(statuses)}},
         {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""},

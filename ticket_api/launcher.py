@@ -39,8 +39,9 @@ def database_for(settings):
         yield settings.MONGODB_URI
         return
     uri_file = settings.DATA_DIR / EMBEDDED_URI_FILE
-    if uri_file.is_file() and database_answers(uri_file.read_text().strip()):
-        yield uri_file.read_text().strip()
+    running = uri_file.read_text().strip() if uri_file.is_file() else None
+    if running and database_answers(running):
+        yield running
         return
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     database = EmbeddedDatabase(

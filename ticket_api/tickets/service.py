@@ -11,7 +11,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
-from ..db import get_db
+from ..db import get_db, utcnow
 from ..errors import ApiError
 from ..events import service as events
 from ..payments import service as payments
@@ -152,7 +152,8 @@ def end_charge(ticket_id, *, error=None):
     """The charge is over without confirming the ticket (declined, needs the browser, failed)."""
     get_db().tickets.update_one(
         {"_id": ticket_id},
-        {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"lastPaymentError": error}},
+        {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1},
+         "$set": {"lastPaymentError": error, "updatedAt": utcnow()}},
     )
 
 
@@ -161,7 +162,9 @@ def find_by_intent(intent_id):
 
 
 def set_intent(ticket_id, intent_id):
-    get_db().tickets.update_one({"_id": ticket_id}, {"$set": {"paymentIntent": intent_id}, "$inc": {"__v": 1}})
+    get_db().tickets.update_one(
+        {"_id": ticket_id}, {"$set": {"paymentIntent": intent_id, "updatedAt": utcnow()}, "$inc": {"__v": 1}}
+    )
 
 
 def confirm_paid(ticket_id, intent_id, now, from_status="pending"):

@@ -83,13 +83,13 @@ class FailTheConfirmation(monitoring.CommandListener):
 
     def started(self, event):
         command = event.command
-        confirming = (event.command_name == "findAndModify" and command.get("findAndModify") == "tickets"
-                      and "confirmed" in str(command.get("update")))
+        confirming = (event.command_name == "update" and command.get("update") == "tickets"
+                      and "'confirmed'" in str(command.get("updates")))
         if confirming and not self.armed:
             self.armed = True
             self.raw_client.admin.command(
                 "configureFailPoint", "failCommand", mode={"times": 1},
-                data={"failCommands": ["findAndModify"], "errorCode": 2, "appName": "ticket_api"},
+                data={"failCommands": ["update"], "errorCode": 2, "appName": "ticket_api"},
             )
 
     def succeeded(self, event):

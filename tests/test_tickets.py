@@ -6,7 +6,7 @@ import pytest
 from bson import ObjectId
 from pymongo import monitoring
 
-from conftest import in_days
+from conftest import bearer, in_days
 from ticket_api import close, create_app
 
 TICKET_FIELDS = {
@@ -300,3 +300,40 @@ def test_lists_populate_events_in_a_constant_number_of_queries(settings, auth, e
         close(app)
 
     assert with_one == with_eleven
+
+
+def test_a_token_that_outlived_its_user_takes_no_seats(client, auth, events, database):
+    event = events.create(capacity=5)
+    user = auth.signup()
+    headers = bearer(auth.login(user["email"]))
+    database.users.delete_one({"_id": ObjectId(user["_id"])})
+
+    response = reserve(client, headers, event, quantity=2)
+
+    assert response.status_code == 404
+    assert response.json == {"message": "User not found"}
+    assert database.tickets.count_documents({}) == 0
+    assert database.events.find_one()["seatsTaken"] == 0
+
+
+def test_sold_out_is_the_cheapest_answer(settings, auth, events):
+    """During a rush most buyers are told "sold out": that costs the token check, the failed
+    take, the event read and the scan for lapsed holds; no user read, no second take."""
+    counter = CommandCounter()
+    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [counter]}})
+    try:
+        counted = app.test_client()
+        event = events.create(capacity=1)
+        headers = auth.user_headers()
+
+        def commands_for_reservation(status):
+            counter.names.clear()
+            assert reserve(counted, headers, event).status_code == status
+            return counter.names[:]
+
+        won, lost = commands_for_reservation(201), commands_for_reservation(409)
+    finally:
+        close(app)
+
+    assert won == ["find", "findAndModify", "update", "find", "insert"]
+    assert lost == ["find", "findAndModify", "find", "find"]

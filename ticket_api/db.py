@@ -37,7 +37,9 @@ INDEXES = {
     "tickets": [
         IndexModel([("user", ASCENDING), ("createdAt", DESCENDING)], name="user_newest"),
         IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
-        IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
+        # Lapsed holds of one event, and of all: queried with exactly these fields, as
+        # SecantusDB uses a compound index only for a filter on its fields alone.
+        IndexModel([("event", ASCENDING), ("status", ASCENDING), ("expiresAt", ASCENDING)], name="event_lapsed_holds"),
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),
     ],

@@ -33,7 +33,7 @@ def pay(fields):
     """Pay a held ticket: with `token` at once, without it in the browser (Stripe.js)."""
     return service.pay(
         ticket_id=fields["ticketId"],
-        user_id=security.current_user()["_id"],
+        user_id=security.current_user_id(),
         amount=fields["amount"],
         token=fields.get("token"),
         now=utcnow(),

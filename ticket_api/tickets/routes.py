@@ -24,7 +24,7 @@ def reserve(fields):
     """Hold seats: `confirmed` at once for a free event, else `pending` until `expiresAt`."""
     return service.reserve(
         event_id=fields["eventId"],
-        user_id=security.current_user()["_id"],
+        user_id=security.current_user_id(),
         quantity=fields["quantity"],
         hold_minutes=current_app.config["HOLD_MINUTES"],
         now=utcnow(),

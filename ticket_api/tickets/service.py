@@ -8,13 +8,14 @@ conditional update that exactly one process wins gives its seats back once.
 from datetime import timedelta
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
+from ..auth import service as users
 from ..db import get_db, utcnow
 from ..errors import ApiError
 from ..events import service as events
 from ..payments import service as payments
+from ..security import UserGone
 
 HOLDING = ("pending", "confirmed")
 # A hold is not released while a charge for it may still be running: longer than any Stripe
@@ -41,17 +42,16 @@ class SoldOut(ApiError):
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     """Hold `quantity` seats for the user: confirmed at once when free, else pending.
 
-    Lapsed holds of the event are released only when the seats are not there without
-    them: the scan is spared while seats are plentiful, and never skipped when it matters.
+    The user is read only once the seats are won: during a rush most buyers are told
+    "sold out", and that answer should cost the database as little as possible.
 
     :raise EventNotFound, EventStarted, SoldOut: why the seats could not be taken.
+    :raise UserGone: the token outlived its user.
     """
-    event = events.take_seats(event_id, quantity, now)
-    if event is None:  # perhaps lapsed holds keep them: release those, then try again
-        release_expired(now, event_id=event_id)
-        event = events.take_seats(event_id, quantity, now)
-    if event is None:
-        raise why_no_seats(events.get(event_id), now)
+    event = take_seats(event_id, quantity, now)
+    if not users.exists(user_id):
+        events.give_back_seats(event_id, quantity)
+        raise UserGone()
     free = event["price"] == 0
     ticket = {
         "_id": ObjectId(),
@@ -75,6 +75,31 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     return {**ticket, "event": event}
 
 
+def take_seats(event_id, quantity, now):
+    """Take the seats; when they are not there, say why, unless lapsed holds of the event
+    kept them: those are released, and the seats taken again.
+
+    The scan for lapsed holds is spared while seats are plentiful, and never skipped when
+    it matters. Database round trips: one when seats are free, three for "sold out".
+
+    :return: the event after the seats were taken.
+    :raise EventNotFound, EventStarted, SoldOut: why they could not be.
+    """
+    taken = events.take_seats(event_id, quantity, now)
+    if taken is not None:
+        return taken
+    event = events.get(event_id)
+    if event is None:
+        raise EventNotFound()
+    if event["date"] <= now:
+        raise EventStarted()
+    if release_expired(now, event_id=event_id):
+        taken = events.take_seats(event_id, quantity, now)
+    if taken is None:
+        raise SoldOut()
+    return taken
+
+
 def might_be_stored(ticket_id):
     """After a failed insert: could the ticket be in the database all the same?
 
@@ -88,17 +113,28 @@ def might_be_stored(ticket_id):
         return True
 
 
-def why_no_seats(event, now):
-    if event is None:
-        return EventNotFound()
-    if event["date"] <= now:
-        return EventStarted()
-    return SoldOut()
-
-
 def not_charging(now):
-    """No charge in flight, or one started so long ago that it cannot be running any more."""
-    return {"$or": [{"chargingSince": None}, {"chargingSince": {"$lte": now - CHARGE_GRACE}}]}
+    """No charge in flight, or one started so long ago that it cannot be running any more.
+
+    (`$not` matches a missing `chargingSince` too; an `$or` would do the same, but
+    SecantusDB answers a filter with a top-level `$or` by scanning the collection.)
+    """
+    return {"chargingSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
+
+
+def update_then_read(ticket_filter, update):
+    """Apply a conditional update to one ticket; return the ticket after it, or None when
+    the filter matched nothing.
+
+    Not `find_one_and_update`: SecantusDB answers that by scanning the whole collection
+    (its write re-asserts the filter under an `$and`), and `tickets` grows with every
+    sale. An update and a read by `_id` are two indexed round trips, there and on MongoDB.
+    The read may show a later write too; the update alone decides who won.
+    """
+    tickets = get_db().tickets
+    if tickets.update_one(ticket_filter, update).modified_count == 0:
+        return None
+    return tickets.find_one({"_id": ticket_filter["_id"]})
 
 
 def release_expired(now, event_id=None):
@@ -106,21 +142,26 @@ def release_expired(now, event_id=None):
 
     A released hold's unfinished PaymentIntent is cancelled, so a late confirmation in
     the browser cannot charge for seats that are gone.
+
+    :return: how many holds this process released.
     """
-    lapsed = {"status": "pending", "expiresAt": {"$lte": now}, **not_charging(now)}
+    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields
     if event_id is not None:
-        lapsed["event"] = event_id
+        lapsed = {"event": event_id, **lapsed}
     tickets = get_db().tickets
-    for candidate in tickets.find(lapsed, {"_id": 1}).limit(1000):
-        ticket = tickets.find_one_and_update(
-            {**lapsed, "_id": candidate["_id"]},
+    released = 0
+    for ticket in tickets.find(lapsed, {"event": 1, "quantity": 1, "paymentIntent": 1}).limit(1000):
+        won = tickets.update_one(  # as found, and not being charged: this process releases it
+            {"_id": ticket["_id"], "status": "pending", "paymentIntent": ticket.get("paymentIntent"),
+             **not_charging(now)},
             {"$set": {"status": "expired", "updatedAt": now}, "$inc": {"__v": 1}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if ticket is not None:  # this process won the release
+        ).modified_count
+        if won:
+            released += 1
             events.give_back_seats(ticket["event"], ticket["quantity"])
             if ticket.get("paymentIntent"):
                 payments.cancel_unfinished(ticket)
+    return released
 
 
 def next_lapse():
@@ -140,11 +181,10 @@ def claim_for_charge(ticket_id, user_id, now):
     Only one request can hold the claim; while it does, the hold cannot lapse.
     :return: the ticket with the claim, or None.
     """
-    return get_db().tickets.find_one_and_update(
+    return update_then_read(
         {"_id": ticket_id, "user": user_id, "status": "pending", "expiresAt": {"$gt": now},
          **not_charging(now)},
         {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
-        return_document=ReturnDocument.AFTER,
     )
 
 
@@ -172,12 +212,11 @@ def confirm_paid(ticket_id, intent_id, now, from_status="pending"):
 
     :return: the confirmed ticket, or None when it was no longer in `from_status`.
     """
-    return get_db().tickets.find_one_and_update(
+    return update_then_read(
         {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
         {"$set": {"status": "confirmed", "paymentIntent": intent_id, "expiresAt": None,
                   "lastPaymentError": None, "updatedAt": now},
          "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
-        return_document=ReturnDocument.AFTER,
     )
 
 
@@ -195,15 +234,22 @@ def retake_seats(ticket, intent_id, now):
 
 
 def mark_refunded(ticket_id, now, statuses=("expired", "cancelled")):
-    """The ticket's money went back: `refunded`; a ticket that held seats gives them back."""
-    ticket = get_db().tickets.find_one_and_update(
-        {"_id": ticket_id, "status": {"$in": list(statuses)}},
-        {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""},
-         "$inc": {"__v": 1}},
-    )
-    if ticket is not None and ticket["status"] in HOLDING:
-        events.give_back_seats(ticket["event"], ticket["quantity"])
-    return ticket
+    """The ticket's money went back: `refunded`; a ticket that held seats gives them back.
+
+    :return: the ticket as it was before, or None when it was in none of `statuses`.
+    """
+    tickets = get_db().tickets
+    while (ticket := find(ticket_id)) is not None and ticket["status"] in statuses:
+        changed = tickets.update_one(  # only if unchanged since read: then its status is the one to undo
+            {"_id": ticket_id, "__v": ticket["__v"]},
+            {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""},
+             "$inc": {"__v": 1}},
+        ).modified_count
+        if changed:
+            if ticket["status"] in HOLDING:
+                events.give_back_seats(ticket["event"], ticket["quantity"])
+            return ticket
+    return None
 
 
 def get(ticket_id):

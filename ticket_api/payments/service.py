@@ -57,14 +57,9 @@ def pay(*, ticket_id, user_id, amount, token, now):
     :return: (body, status code): 200 paid, or 202 with the client secret.
     :raise ApiError: 404, 400 amount, 409 paid/free/expired/in progress, 402, 502.
     """
-    ticket = tickets.find(ticket_id)
-    if ticket is None or ticket["user"] != user_id:
-        raise TicketNotFound()
-    if amount != ticket["amount"]:
-        raise AmountMismatch()
-    claimed = tickets.claim_for_charge(ticket_id, user_id, now)
+    claimed = tickets.claim_for_charge(ticket_id, user_id, amount, now)
     if claimed is None:
-        raise why_not_payable(tickets.find(ticket_id), now)
+        raise why_not_payable(tickets.find(ticket_id), user_id, amount, now)
     try:
         intent = existing_or_new_intent(claimed)
         if token and intent.status != "succeeded":  # succeeded: paid in the browser, not yet settled
@@ -85,7 +80,11 @@ def pay(*, ticket_id, user_id, amount, token, now):
     return {"message": message, "paymentId": intent.id, "clientSecret": intent.client_secret}, 202
 
 
-def why_not_payable(ticket, now):
+def why_not_payable(ticket, user_id, amount, now):
+    if ticket is None or ticket["user"] != user_id:
+        return TicketNotFound()
+    if amount != ticket["amount"]:
+        return AmountMismatch()
     if ticket["status"] == "confirmed":
         return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
     if ticket["status"] == "pending" and ticket["expiresAt"] > now:
@@ -121,17 +120,17 @@ def settle(intent, now):
         refund(intent, ticket)
         raise RefundedSeatsGone()
     confirmed = tickets.confirm_paid(ticket["_id"], intent.id, now)
-    if confirmed is None:
+    if not confirmed:
         ticket = tickets.find(ticket["_id"])
         if ticket["status"] == "confirmed" and ticket.get("paymentIntent") == intent.id:
-            confirmed = ticket
+            confirmed = True  # settled already, by whoever reported it first
         elif ticket["status"] == "expired" and ticket.get("paymentIntent") in (None, intent.id):
             confirmed = tickets.retake_seats(ticket, intent.id, now)
-    if confirmed is None:
+    if not confirmed:
         refund(intent, ticket)
         raise RefundedSeatsGone()
-    record(intent, confirmed, "succeeded")
-    return tickets.get(confirmed["_id"])
+    record(intent, ticket, "succeeded")
+    return tickets.get(ticket["_id"])
 
 
 def settle_where_nobody_waits(intent):

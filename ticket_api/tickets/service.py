@@ -175,14 +175,15 @@ def find(ticket_id):
     return get_db().tickets.find_one({"_id": ticket_id})
 
 
-def claim_for_charge(ticket_id, user_id, now):
-    """Mark a charge as started on the user's pending, unexpired ticket, if none is running.
+def claim_for_charge(ticket_id, user_id, amount, now):
+    """Mark a charge of `amount` as started on the user's pending, unexpired ticket of that
+    amount, if none is running.
 
     Only one request can hold the claim; while it does, the hold cannot lapse.
-    :return: the ticket with the claim, or None.
+    :return: the ticket with the claim, or None (the caller reads the ticket to say why).
     """
     return update_then_read(
-        {"_id": ticket_id, "user": user_id, "status": "pending", "expiresAt": {"$gt": now},
+        {"_id": ticket_id, "user": user_id, "amount": amount, "status": "pending", "expiresAt": {"$gt": now},
          **not_charging(now)},
         {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
     )
@@ -210,25 +211,25 @@ def set_intent(ticket_id, intent_id):
 def confirm_paid(ticket_id, intent_id, now, from_status="pending"):
     """pending (or expired, after seats were re-taken) -> confirmed, for this payment only.
 
-    :return: the confirmed ticket, or None when it was no longer in `from_status`.
+    :return: whether this call confirmed it (False: it was no longer in `from_status`).
     """
-    return update_then_read(
+    return get_db().tickets.update_one(
         {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
         {"$set": {"status": "confirmed", "paymentIntent": intent_id, "expiresAt": None,
                   "lastPaymentError": None, "updatedAt": now},
          "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
-    )
+    ).modified_count == 1
 
 
 def retake_seats(ticket, intent_id, now):
     """Money arrived for a lapsed hold: take its seats again if they are still free.
 
-    :return: the confirmed ticket, or None (seats gone, event started, or changed meanwhile).
+    :return: whether it is confirmed (not: seats gone, event started, or changed meanwhile).
     """
     if events.take_seats(ticket["event"], ticket["quantity"], now) is None:
-        return None
+        return False
     confirmed = confirm_paid(ticket["_id"], intent_id, now, from_status="expired")
-    if confirmed is None:
+    if not confirmed:
         events.give_back_seats(ticket["event"], ticket["quantity"])
     return confirmed
 

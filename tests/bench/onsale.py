@@ -5,7 +5,9 @@ measured side by side in one run, printed as a table (and written to BENCHMARKS.
   `GET /healthz` (one database ping: the floor of any request) and a raw pymongo query of
   the same 50 events (the database's own ceiling), so each figure is also a ratio;
 - the on-sale rush: 1,000 logged-in buyers race for 200 seats (reserve, then pay with
-  `pm_card_visa`): seats sold, oversold, double charges counted at the Stripe stand-in;
+  `pm_card_visa`), 100 at a time: seats sold, oversold, double charges counted at the
+  Stripe stand-in; then the same rush for another event with as many buyers at a time as
+  gunicorn has threads, so the latency of a request is told apart from its wait in line;
 - login at the configured bcrypt cost, against the bound `cores / time of one hash`;
 - peak RSS of each gunicorn worker.
 
@@ -30,6 +32,7 @@ from pathlib import Path
 import bcrypt
 import requests
 import stripe
+from bson import ObjectId
 from pymongo import MongoClient
 
 from tests.bench.race import BENCH_KEY, percentile, seed_buyers, start_server
@@ -43,6 +46,7 @@ wrk.body = '{"email": "fan@example.com", "password": "correct horse battery"}'
 wrk.headers["Content-Type"] = "application/json"
 """
 BUYERS_IN_FLIGHT = 100
+THREADS_IN_FLIGHT = int(os.environ.get("WEB_CONCURRENCY", "2")) * int(os.environ.get("GUNICORN_THREADS", "8"))
 TARGETS = {"events_vs_healthz": 0.60, "events_p99_ms": 50.0, "reserve_p99_ms": 100.0, "login_vs_bound": 0.90,
            "rss_mb": 100.0}
 
@@ -66,6 +70,8 @@ def verdicts(results):
     lines.append(f"- the floor under /events p99: /healthz p99 {health[2]:.1f} ms at the same 32 connections "
                  f"(one database ping; the rest is this machine's scheduling of 2 cores among all the processes)")
     lines.append(f"- why the rush waits: {queueing(results['rush'])}")
+    lines.append(f"- the same rush with {THREADS_IN_FLIGHT} buyers at a time (one per gunicorn thread): reserve p99 "
+                 f"{percentile(results['rush_threads']['reserve_ms'], 0.99):.0f} ms")
     return "\n".join(lines)
 
 
@@ -131,18 +137,27 @@ def seed(uri, seats):
     listed = [{"name": f"show {n}", "date": now + timedelta(days=n + 1), "capacity": 300, "price": 2500,
                "currency": "usd", "location": "Main hall", "description": "An evening of music.", "image": None,
                "seatsTaken": 0, "createdAt": now, "updatedAt": now, "__v": 0} for n in range(49)]
-    rush = {**listed[0], "name": "the big one", "capacity": seats, "date": now + timedelta(days=60)}
     with MongoClient(uri) as client:
-        client[DATABASE].events.insert_many([*listed, rush])
+        client[DATABASE].events.insert_many(listed)
         password_hash = bcrypt.hashpw(b"correct horse battery", bcrypt.gensalt(12)).decode()
         client[DATABASE].users.insert_one({"username": "fan", "email": "fan@example.com", "role": "user",
                                            "passwordHash": password_hash, "createdAt": now, "updatedAt": now,
                                            "__v": 0})
-    return str(rush["_id"])
+    return seed_rush_event(uri, seats, "the big one")
 
 
-def rush(base_url, buyers, event_id):
-    """Every buyer reserves one seat, and pays for it when they got one."""
+def seed_rush_event(uri, seats, name):
+    now = datetime.now(UTC)
+    event = {"name": name, "date": now + timedelta(days=60), "capacity": seats, "price": 2500, "currency": "usd",
+             "location": "Main hall", "description": "The show everyone wants.", "image": None, "seatsTaken": 0,
+             "createdAt": now, "updatedAt": now, "__v": 0}
+    with MongoClient(uri) as client:
+        client[DATABASE].events.insert_one(event)
+    return str(event["_id"])
+
+
+def rush(base_url, buyers, event_id, in_flight):
+    """Every buyer reserves one seat, and pays for it when they got one; `in_flight` at a time."""
     reserve_ms, pay_ms, outcomes = [], [], []
 
     def buy(headers):
@@ -161,9 +176,18 @@ def rush(base_url, buyers, event_id):
         outcomes.append(paid.status_code)
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=BUYERS_IN_FLIGHT) as pool:
+    with ThreadPoolExecutor(max_workers=in_flight) as pool:
         list(pool.map(buy, buyers))
     return time.perf_counter() - started, reserve_ms, pay_ms, outcomes
+
+
+def measured_rush(uri, base_url, buyers, event_id, in_flight):
+    elapsed, reserve_ms, pay_ms, outcomes = rush(base_url, buyers, event_id, in_flight)
+    with MongoClient(uri) as client:
+        sold = client[DATABASE].tickets.count_documents(
+            {"event": ObjectId(event_id), "status": {"$in": ["pending", "confirmed"]}})
+    return {"elapsed": elapsed, "reserve_ms": reserve_ms, "pay_ms": pay_ms, "sold": sold,
+            "paid": outcomes.count(200), "other": len([o for o in outcomes if o not in (200, 409)])}
 
 
 def double_charges(standin_url):
@@ -218,16 +242,9 @@ def measure(options):
                 events, health = alternating(base_url, connections, options.seconds)
                 results[f"events_{connections}"], results[f"healthz_{connections}"] = events, health
                 results[f"pymongo_{connections}"] = raw_pymongo(database.uri, connections, options.seconds)
-            elapsed, reserve_ms, pay_ms, outcomes = rush(base_url, buyers, event_id)
-            results["rush"] = {
-                "elapsed": elapsed, "reserve_ms": reserve_ms, "pay_ms": pay_ms,
-                "paid": outcomes.count(200), "refused": outcomes.count(409),
-                "other": len([o for o in outcomes if o not in (200, 409)]),
-            }
-            with MongoClient(database.uri) as client:
-                results["rush"]["sold"] = client[DATABASE].tickets.count_documents(
-                    {"event": client[DATABASE].events.find_one({"name": "the big one"})["_id"],
-                     "status": {"$in": ["pending", "confirmed"]}})
+            results["rush"] = measured_rush(database.uri, base_url, buyers, event_id, BUYERS_IN_FLIGHT)
+            again = seed_rush_event(database.uri, options.seats, "the big one, again")
+            results["rush_threads"] = measured_rush(database.uri, base_url, buyers, again, THREADS_IN_FLIGHT)
             results["rush"]["double_charges"], results["rush"]["charges"] = double_charges(standin.url)
             lua = data_dir / "login.lua"
             lua.write_text(LOGIN_LUA)
@@ -254,14 +271,21 @@ def table(results, options):
                     f"p99 {health[2]:.1f} ms | ceiling |")
         rows.append(f"| raw pymongo, same 50-event query, {connections} threads | {raw:.0f} queries/s | ceiling |")
     rush_ = results["rush"]
-    rows.append(f"| rush: {options.buyers} buyers, {options.seats} seats | sold {rush_['sold']}, "
-                f"oversold {max(0, rush_['sold'] - options.seats)}, double charges {rush_['double_charges']} "
-                f"({rush_['charges']} charges), other statuses {rush_['other']} | sold = seats, 0, 0 |")
-    rows.append(f"| rush: reservations | {len(rush_['reserve_ms']) / rush_['elapsed']:.0f} /s, "
-                f"p50 {statistics.median(rush_['reserve_ms']):.0f} ms, "
-                f"p99 {percentile(rush_['reserve_ms'], 0.99):.0f} ms | p99 target {TARGETS['reserve_p99_ms']:.0f} ms |")
-    rows.append(f"| rush: payments | p50 {statistics.median(rush_['pay_ms']):.0f} ms, "
-                f"p99 {percentile(rush_['pay_ms'], 0.99):.0f} ms | |")
+    sold = [results[name]["sold"] for name in ("rush", "rush_threads")]
+    rows.append(f"| rush: {options.buyers} buyers, {options.seats} seats, twice | sold {' and '.join(map(str, sold))}, "
+                f"oversold {sum(max(0, n - options.seats) for n in sold)}, double charges {rush_['double_charges']} "
+                f"({rush_['charges']} charges), other statuses "
+                f"{results['rush']['other'] + results['rush_threads']['other']} | sold = seats, 0, 0 |")
+    for name, in_flight in (("rush", BUYERS_IN_FLIGHT), ("rush_threads", THREADS_IN_FLIGHT)):
+        rush_ = results[name]
+        rows.append(f"| rush, {in_flight} buyers at a time: reservations | "
+                    f"{len(rush_['reserve_ms']) / rush_['elapsed']:.0f} /s, "
+                    f"p50 {statistics.median(rush_['reserve_ms']):.0f} ms, "
+                    f"p99 {percentile(rush_['reserve_ms'], 0.99):.0f} ms (sold {rush_['sold']}) | "
+                    f"p99 target {TARGETS['reserve_p99_ms']:.0f} ms |")
+        rows.append(f"| rush, {in_flight} buyers at a time: payments | "
+                    f"p50 {statistics.median(rush_['pay_ms']):.0f} ms, "
+                    f"p99 {percentile(rush_['pay_ms'], 0.99):.0f} ms | |")
     login, bound = results["login"], results["login_bound"]
     rows.append(f"| login (bcrypt cost 12), 8 connections | {login[0]:.1f} /s, p99 {login[2]:.0f} ms | "
                 f"{login[0] / bound:.0%} of the bound {bound:.1f} /s (target {TARGETS['login_vs_bound']:.0%}) |")
@@ -286,7 +310,7 @@ def main():
             f"# Benchmarks\n\n`make bench` on {datetime.now(UTC):%Y-%m-%d}, {machine}; the database (SecantusDB), "
             f"the Stripe stand-in, gunicorn ({os.environ.get('WEB_CONCURRENCY', '2')} workers x 8 threads) and the "
             f"load tools all on that one machine.\n\n{report}\n\n```json\n"
-            f"{json.dumps({k: v for k, v in results.items() if k != 'rush'}, indent=1)}\n```\n"
+            f"{json.dumps({k: v for k, v in results.items() if not k.startswith('rush')}, indent=1)}\n```\n"
         )
 
 

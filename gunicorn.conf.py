@@ -13,7 +13,6 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 60  # longer than a Stripe call with its retries
 graceful_timeout = 30  # requests in flight finish on SIGTERM
 keepalive = 5
-accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+accesslog = None  # the app writes the access line, with the request id (ticket_api/requestlog.py)
 errorlog = "-"
 preload_app = False

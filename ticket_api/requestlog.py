@@ -2,8 +2,9 @@
 
 Each request gets an id, taken from `X-Request-ID` when nginx sends one (and it looks
 like an id), else generated; it is echoed in the response header and stamped on every
-log line written while the request runs. Only method, path (no query string), status
-and duration are logged: never a body, a header, a token or card data.
+log line written while the request runs. Only the client's address (as forwarded by a
+trusted proxy), method, path (no query string), status and duration are logged: never a
+body, a header, a token or card data. This is the only access line: gunicorn's own is off.
 """
 
 import logging
@@ -51,5 +52,6 @@ def init_app(app):
         request_id = g.get("request_id") or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        ACCESS.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
+        ACCESS.info("%s %s %s %s %.1fms", request.remote_addr, request.method, request.path, response.status_code,
+                    elapsed_ms)
         return response

@@ -10,8 +10,6 @@ when it was set, which is what lets each worker cache the event list (`listing.p
 
 import logging
 
-from pymongo import ReturnDocument
-
 from ..db import get_db, utcnow
 
 log = logging.getLogger(__name__)
@@ -45,24 +43,28 @@ def list_page(*, upcoming, page, limit, now):
     return list(cursor), events.count_documents(query)
 
 
-def take_seats(event_id, quantity, now):
-    """Take `quantity` seats of an event that has not started, in one atomic update.
+def take_seats(event, quantity, now):
+    """Take `quantity` seats of `event` (as just read), in one atomic conditional update.
 
-    :return: the event after the update, or None when it is missing, started or short
-        of seats (the caller tells which).
+    Its filter re-checks the rule on the stored event: it matches only while the event
+    has not started, has the capacity read, and has `quantity` seats left, so no
+    interleaving of processes can sell a seat twice. (An `$expr` comparing the two
+    fields would spare the read, but SecantusDB answers any `$expr` filter, and any
+    `find_one_and_update`, by scanning every event: 37 ms a reservation at 2,000 events.)
+
+    :return: the event as read, with the seats taken; None when the filter no longer
+        matched (the event changed since it was read).
     """
-    event = get_db().events.find_one_and_update(
-        {
-            "_id": event_id,
-            "date": {"$gt": now},
-            "$expr": {"$lte": [{"$add": ["$seatsTaken", quantity]}, "$capacity"]},
-        },
+    capacity = event["capacity"]
+    taken = get_db().events.update_one(
+        {"_id": event["_id"], "date": {"$gt": now}, "capacity": capacity,
+         "seatsTaken": {"$lte": capacity - quantity}},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if event is not None:
-        bump_version()
-    return event
+    ).modified_count
+    if not taken:
+        return None
+    bump_version()
+    return {**event, "seatsTaken": event["seatsTaken"] + quantity, "__v": event["__v"] + 1, "updatedAt": now}
 
 
 def give_back_seats(event_id, quantity):

@@ -76,28 +76,28 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
 
 
 def take_seats(event_id, quantity, now):
-    """Take the seats; when they are not there, say why, unless lapsed holds of the event
-    kept them: those are released, and the seats taken again.
+    """Take the seats, or say why not. When too few are left, the event's lapsed holds
+    are released first, if it has any: the scan for them is spared while seats are
+    plentiful, and never skipped when it matters.
 
-    The scan for lapsed holds is spared while seats are plentiful, and never skipped when
-    it matters. Database round trips: one when seats are free, three for "sold out".
+    Database round trips: a read and an update (and the version bump) when seats are
+    free; a read and the scan for "sold out". The update re-checks the rule, so when the
+    event changed since it was read, it is read again.
 
-    :return: the event after the seats were taken.
+    :return: the event with the seats taken.
     :raise EventNotFound, EventStarted, SoldOut: why they could not be.
     """
-    taken = events.take_seats(event_id, quantity, now)
-    if taken is not None:
-        return taken
-    event = events.get(event_id)
-    if event is None:
-        raise EventNotFound()
-    if event["date"] <= now:
-        raise EventStarted()
-    if release_expired(now, event_id=event_id):
-        taken = events.take_seats(event_id, quantity, now)
-    if taken is None:
-        raise SoldOut()
-    return taken
+    while True:
+        event = events.get(event_id)
+        if event is None:
+            raise EventNotFound()
+        if event["date"] <= now:
+            raise EventStarted()
+        short = event["capacity"] - event["seatsTaken"] < quantity
+        if short and not release_expired(now, event_id=event_id):
+            raise SoldOut()
+        if not short and (taken := events.take_seats(event, quantity, now)) is not None:
+            return taken
 
 
 def might_be_stored(ticket_id):
@@ -226,7 +226,9 @@ def retake_seats(ticket, intent_id, now):
 
     :return: whether it is confirmed (not: seats gone, event started, or changed meanwhile).
     """
-    if events.take_seats(ticket["event"], ticket["quantity"], now) is None:
+    try:
+        take_seats(ticket["event"], ticket["quantity"], now)
+    except (EventNotFound, EventStarted, SoldOut):
         return False
     confirmed = confirm_paid(ticket["_id"], intent_id, now, from_status="expired")
     if not confirmed:

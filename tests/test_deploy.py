@@ -60,10 +60,15 @@ def wait_for_port(port, process, seconds=30):
     pytest.fail(f"nothing answered on port {port}")
 
 
+def gunicorn_command(port):
+    return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+
+
 class Deployment:
-    def __init__(self, database, nginx_port, gunicorn_port, gunicorn_log):
+    def __init__(self, database, nginx_port, gunicorn_port, gunicorn_log, gunicorn_env):
         self.database = database
         self.nginx_port, self.gunicorn_port, self.gunicorn_log = nginx_port, gunicorn_port, gunicorn_log
+        self.gunicorn_env = gunicorn_env
 
     def request(self, method, path, body=None, headers=None, source="127.0.0.1", port=None):
         """An HTTP request from a chosen loopback address (a different client each)."""
@@ -97,10 +102,8 @@ def deployment(mongodb_uri, stripe_standin, tmp_path_factory):
     }
     gunicorn_log = tmp / "gunicorn.log"
     with gunicorn_log.open("wb") as log:
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{gunicorn_port}",
-             "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        gunicorn = subprocess.Popen(gunicorn_command(gunicorn_port), cwd=ROOT, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT)
     site = SITE.read_text()
     assert site.count("listen 80;") == 1 and site.count("server 127.0.0.1:8000;") == 1
     site = site.replace("listen 80;", f"listen 127.0.0.1:{nginx_port};")
@@ -115,7 +118,7 @@ def deployment(mongodb_uri, stripe_standin, tmp_path_factory):
         wait_for_port(gunicorn_port, gunicorn)
         wait_for_port(nginx_port, nginx_process)
         with MongoClient(mongodb_uri) as client:
-            yield Deployment(client[database], nginx_port, gunicorn_port, gunicorn_log)
+            yield Deployment(client[database], nginx_port, gunicorn_port, gunicorn_log, env)
     finally:
         nginx_process.terminate()
         gunicorn.terminate()
@@ -189,3 +192,15 @@ def test_the_log_has_one_line_per_request_with_its_id_and_no_secrets(deployment)
     assert log.count(request_id) == 1  # one access line per request
     assert "very secret words" not in log
     assert body["token"] not in log
+
+
+def test_a_second_gunicorn_on_the_same_port_refuses_to_start(deployment):
+    """Each worker binds its own socket with SO_REUSEPORT (gunicorn.conf.py), which would
+    let a second server bind the port too and silently take half the traffic."""
+    second = subprocess.run(gunicorn_command(deployment.gunicorn_port), cwd=ROOT, env=deployment.gunicorn_env,
+                            capture_output=True, text=True, timeout=60)
+
+    assert second.returncode == 1
+    assert f"ticket_api: 127.0.0.1:{deployment.gunicorn_port} is already in use" in second.stderr
+    response, _ = deployment.request("GET", "/healthz")
+    assert response.status == 200

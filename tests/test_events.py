@@ -1,6 +1,9 @@
 """Every row of API.md's Events table, through the HTTP client, against the real database."""
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -253,3 +256,47 @@ def test_a_cached_page_is_rebuilt_once_a_hold_it_counted_may_have_lapsed(app, cl
     assert etag_cached == etag_before  # nothing can have lapsed yet: served from the cache
     assert json.loads(after)[0]["ticketsAvailable"] == 4
     assert etag_after != etag_before
+
+
+def a_page(body, age=0.0):
+    return listing.Page(body, 0, 7, None, time.monotonic() - age)
+
+
+def test_one_thread_builds_a_missing_page_while_the_others_wait_for_it():
+    cache, builds = listing.PageCache(), []
+
+    def build():
+        builds.append(threading.get_ident())
+        time.sleep(0.2)
+        return a_page(b"[]")
+
+    with ThreadPoolExecutor(8) as pool:
+        pages = list(pool.map(lambda _: cache.page((7, False, 1, 100), datetime.now(UTC), build), range(8)))
+
+    assert len(builds) == 1
+    assert all(page is pages[0] for page in pages)
+
+
+def test_an_aged_page_is_served_while_one_thread_rebuilds_it():
+    cache, key, now = listing.PageCache(), (7, False, 1, 100), datetime.now(UTC)
+    aged = a_page(b"aged", age=listing.MAX_AGE + 1)
+    cache.put(key, aged)
+    building, finish = threading.Event(), threading.Event()
+
+    def slow_build():
+        building.set()
+        finish.wait(5)
+        return a_page(b"new")
+
+    def no_second_build():
+        raise AssertionError("built twice")
+
+    with ThreadPoolExecutor(1) as pool:
+        rebuilt = pool.submit(cache.page, key, now, slow_build)
+        assert building.wait(5)
+        served_meanwhile = cache.page(key, now, no_second_build)
+        finish.set()
+        assert rebuilt.result().body == b"new"
+
+    assert served_meanwhile is aged
+    assert cache.page(key, now, no_second_build).body == b"new"

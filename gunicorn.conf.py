@@ -36,3 +36,6 @@ def on_starting(server):
                     if error.errno == errno.EADDRINUSE:
                         raise SystemExit(f"ticket_api: {address[0]}:{address[1]} is already in use") from error
                     raise
+    # gunicorn's own "Listening at" line is empty here: its master holds no socket.
+    listening = [f"{a[0]}:{a[1]}" if isinstance(a, tuple) else str(a) for a in server.cfg.address]
+    server.log.info("Workers will listen at %s", ", ".join(listening))

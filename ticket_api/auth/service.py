@@ -43,10 +43,6 @@ def get(user_id):
         return None
 
 
-def exists(user_id):
-    return get_db().users.find_one({"_id": user_id}, {"_id": 1}) is not None
-
-
 def get_by_email(email):
     return get_db().users.find_one({"email": email.lower()})
 

@@ -49,7 +49,7 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     :raise UserGone: the token outlived its user.
     """
     event = take_seats(event_id, quantity, now)
-    if not users.exists(user_id):
+    if users.get(user_id) is None:
         events.give_back_seats(event_id, quantity)
         raise UserGone()
     free = event["price"] == 0

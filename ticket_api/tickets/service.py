@@ -122,21 +122,6 @@ def not_charging(now):
     return {"chargingSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
-def update_then_read(ticket_filter, update):
-    """Apply a conditional update to one ticket; return the ticket after it, or None when
-    the filter matched nothing.
-
-    Not `find_one_and_update`: SecantusDB answers that by scanning the whole collection
-    (its write re-asserts the filter under an `$and`), and `tickets` grows with every
-    sale. An update and a read by `_id` are two indexed round trips, there and on MongoDB.
-    The read may show a later write too; the update alone decides who won.
-    """
-    tickets = get_db().tickets
-    if tickets.update_one(ticket_filter, update).modified_count == 0:
-        return None
-    return tickets.find_one({"_id": ticket_filter["_id"]})
-
-
 def release_expired(now, event_id=None):
     """Expire the lapsed holds (of one event, or all) and give their seats back, once each.
 
@@ -179,14 +164,17 @@ def claim_for_charge(ticket_id, user_id, amount, now):
     """Mark a charge of `amount` as started on the user's pending, unexpired ticket of that
     amount, if none is running.
 
-    Only one request can hold the claim; while it does, the hold cannot lapse.
+    Only one request can hold the claim; while it does, the hold cannot lapse. The update
+    alone decides who holds it; the ticket is then read by `_id` (not one
+    `find_one_and_update`: SecantusDB answers that by scanning the whole collection).
     :return: the ticket with the claim, or None (the caller reads the ticket to say why).
     """
-    return update_then_read(
+    claimed = get_db().tickets.update_one(
         {"_id": ticket_id, "user": user_id, "amount": amount, "status": "pending", "expiresAt": {"$gt": now},
          **not_charging(now)},
         {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
-    )
+    ).modified_count
+    return find(ticket_id) if claimed else None
 
 
 def end_charge(ticket_id, *, error=None):

@@ -278,26 +278,30 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
 
-@pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])
-def test_lists_populate_events_in_a_constant_number_of_queries(settings, auth, events, client, path):
+@pytest.fixture
+def counted(settings):
+    """A second app on the test database, and the names of the database commands it sends."""
     counter = CommandCounter()
     app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [counter]}})
-    try:
-        counted = app.test_client()
-        headers = auth.admin_headers()
+    yield app.test_client(), counter.names
+    close(app)
 
-        def queries_for_list():
-            counter.names.clear()
-            assert counted.get(path, headers=headers).status_code == 200
-            return len(counter.names)
 
-        reserve(client, headers, events.create())
-        with_one = queries_for_list()
-        for n in range(10):
-            reserve(client, headers, events.create(name=f"e{n}"))
-        with_eleven = queries_for_list()
-    finally:
-        close(app)
+@pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])
+def test_lists_populate_events_in_a_constant_number_of_queries(counted, auth, events, client, path):
+    counted_client, commands = counted
+    headers = auth.admin_headers()
+
+    def queries_for_list():
+        commands.clear()
+        assert counted_client.get(path, headers=headers).status_code == 200
+        return len(commands)
+
+    reserve(client, headers, events.create())
+    with_one = queries_for_list()
+    for n in range(10):
+        reserve(client, headers, events.create(name=f"e{n}"))
+    with_eleven = queries_for_list()
 
     assert with_one == with_eleven
 
@@ -316,24 +320,19 @@ def test_a_token_that_outlived_its_user_takes_no_seats(client, auth, events, dat
     assert database.events.find_one()["seatsTaken"] == 0
 
 
-def test_sold_out_is_the_cheapest_answer(settings, auth, events):
+def test_sold_out_is_the_cheapest_answer(counted, auth, events):
     """During a rush most buyers are told "sold out": that costs the token check, the event
     read and the scan for lapsed holds; no write, no user read."""
-    counter = CommandCounter()
-    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [counter]}})
-    try:
-        counted = app.test_client()
-        event = events.create(capacity=1)
-        headers = auth.user_headers()
+    counted_client, commands = counted
+    event = events.create(capacity=1)
+    headers = auth.user_headers()
 
-        def commands_for_reservation(status):
-            counter.names.clear()
-            assert reserve(counted, headers, event).status_code == status
-            return counter.names[:]
+    def commands_for_reservation(status):
+        commands.clear()
+        assert reserve(counted_client, headers, event).status_code == status
+        return commands[:]
 
-        won, lost = commands_for_reservation(201), commands_for_reservation(409)
-    finally:
-        close(app)
+    won, lost = commands_for_reservation(201), commands_for_reservation(409)
 
     assert won == ["find", "find", "update", "update", "find", "insert"]
     assert lost == ["find", "find", "find"]

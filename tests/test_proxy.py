@@ -6,17 +6,23 @@ import pytest
 from ticket_api import close, create_app
 
 
-def logins_from_forged_addresses(client, count, peer="127.0.0.1"):
-    statuses = []
-    for n in range(count):
-        response = client.post(
-            "/auth/login",
-            json={"email": f"person{n}@example.com", "password": "wrong password"},
-            headers={"X-Forwarded-For": f"198.51.100.{n}"},
-            environ_base={"REMOTE_ADDR": peer},
-        )
-        statuses.append(response.status_code)
-    return statuses
+def logins_from_forged_addresses(settings, trust_proxy, count=4, peer="127.0.0.1"):
+    """Wrong-password logins, each with another forged X-Forwarded-For, to an app with this
+    `TRUST_PROXY`: the statuses say which address the limiter counted."""
+    app = create_app({**settings, "TRUST_PROXY": trust_proxy})
+    try:
+        client = app.test_client()
+        return [
+            client.post(
+                "/auth/login",
+                json={"email": f"person{n}@example.com", "password": "wrong password"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+                environ_base={"REMOTE_ADDR": peer},
+            ).status_code
+            for n in range(count)
+        ]
+    finally:
+        close(app)
 
 
 @pytest.fixture
@@ -25,30 +31,18 @@ def limited(settings):
 
 
 def test_forwarded_for_is_ignored_without_trust_proxy(limited):
-    app = create_app({**limited, "TRUST_PROXY": 0})
-    try:
-        statuses = logins_from_forged_addresses(app.test_client(), 4)
-    finally:
-        close(app)
+    statuses = logins_from_forged_addresses(limited, trust_proxy=0)
 
     assert statuses == [404, 404, 404, 429]
 
 
 def test_forwarded_for_names_the_client_behind_one_trusted_proxy(limited):
-    app = create_app({**limited, "TRUST_PROXY": 1})
-    try:
-        statuses = logins_from_forged_addresses(app.test_client(), 4)
-    finally:
-        close(app)
+    statuses = logins_from_forged_addresses(limited, trust_proxy=1)
 
     assert statuses == [404, 404, 404, 404]
 
 
 def test_forwarded_for_from_a_peer_that_is_not_the_proxy_is_ignored(limited):
-    app = create_app({**limited, "TRUST_PROXY": 1})
-    try:
-        statuses = logins_from_forged_addresses(app.test_client(), 4, peer="203.0.113.9")
-    finally:
-        close(app)
+    statuses = logins_from_forged_addresses(limited, trust_proxy=1, peer="203.0.113.9")
 
     assert statuses == [404, 404, 404, 429]

@@ -16,11 +16,11 @@ install: $(INSTALLED)
 
 run: install
 	@echo "--> Starting ticket_api (Ctrl-C stops it and everything it started)"
-	@$(PY) -m ticket_api.launcher run
+	@$(PY) -m ticket_api.dev.launcher run
 
 serve: install
 	@echo "--> Starting ticket_api under gunicorn (gunicorn.conf.py; Ctrl-C stops everything)"
-	@$(PY) -m ticket_api.launcher serve
+	@$(PY) -m ticket_api.dev.launcher serve
 
 # Debian packages the tests drive for real: nginx (deployment test), Chromium (/docs test).
 system-deps:
@@ -40,7 +40,7 @@ lint: install
 
 admin: install
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com"; exit 2; }
-	@$(PY) -m ticket_api.launcher exec $(PY) -m flask --app wsgi promote-admin "$(EMAIL)"
+	@$(PY) -m ticket_api.dev.launcher exec $(PY) -m flask --app wsgi promote-admin "$(EMAIL)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
@@ -55,4 +55,4 @@ bench-race: install
 	@$(PY) -m tests.bench.race
 
 reconcile: install
-	@$(PY) -m ticket_api.launcher exec $(PY) -m flask --app wsgi reconcile
+	@$(PY) -m ticket_api.dev.launcher exec $(PY) -m flask --app wsgi reconcile

@@ -12,7 +12,7 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from ticket_api import close, create_app, db, security
-from ticket_api.embedded import EmbeddedDatabase, EmbeddedStripe
+from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe
 
 PASSWORD = "correct horse battery"
 WEBHOOK_SECRET = "whsec_tests"

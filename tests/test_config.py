@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-from ticket_api import close, create_app
-from ticket_api.config import Config, ConfigError, finalize
+from ticket_api import create_app
+from ticket_api.config import Config, ConfigError, check
+from ticket_api.dev.launcher import kept_secret
 
 
 @pytest.mark.parametrize("missing", ["JWT_SECRET_KEY", "MONGODB_URI", "STRIPE_SECRET_KEY"])
@@ -30,21 +31,20 @@ def test_production_refusal_is_one_clear_line(tmp_path):
     ]
 
 
-def test_development_generates_the_jwt_secret_once_and_keeps_it(settings, tmp_path):
-    first = create_app({**settings, "JWT_SECRET_KEY": None})
-    second = create_app({**settings, "JWT_SECRET_KEY": None})
-    close(first)
-    close(second)
+def test_the_launcher_generates_the_development_jwt_secret_once_and_keeps_it(tmp_path):
+    first = kept_secret(tmp_path / "jwt-secret")
+    second = kept_secret(tmp_path / "jwt-secret")
 
-    secret = (tmp_path / "jwt-secret").read_text()
-    assert len(secret) >= 32
-    assert first.config["JWT_SECRET_KEY"] == second.config["JWT_SECRET_KEY"] == secret
+    assert len(first) >= 32
+    assert first == second == (tmp_path / "jwt-secret").read_text()
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
 
 
 def test_development_without_a_database_says_how_to_get_one(tmp_path):
-    with pytest.raises(ConfigError, match="set MONGODB_URI, or start the embedded one with `make run`"):
-        finalize({"APP_ENV": "development", "DATA_DIR": tmp_path, "MONGODB_URI": None})
+    settings = {"APP_ENV": "development", "MONGODB_URI": None, "JWT_SECRET_KEY": "k", "STRIPE_SECRET_KEY": "sk_x"}
+
+    with pytest.raises(ConfigError, match="no MONGODB_URI: .* or start the service with `make run`"):
+        check(settings)
 
 
 def test_every_setting_of_the_contract_is_read_from_the_environment(monkeypatch):

@@ -17,7 +17,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import PASSWORD, WEBHOOK_SECRET
-from ticket_api.embedded import free_port
+from ticket_api.dev.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-ticket_api.conf"

@@ -8,7 +8,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from ticket_api.embedded import free_port
+from ticket_api.dev.embedded import free_port
 
 ROUTE_GROUPS = ["auth", "events", "health", "payments", "tickets"]
 # Chromium's own background calls (updates, accounts), not the page's: the resolver

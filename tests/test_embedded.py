@@ -14,7 +14,7 @@ from pymongo import MongoClient
 
 from conftest import PASSWORD
 from ticket_api import close, create_app
-from ticket_api.embedded import EmbeddedDatabase, free_port
+from ticket_api.dev.embedded import EmbeddedDatabase, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,7 +143,7 @@ def test_a_taken_database_port_is_one_clear_line_and_a_failure(tmp_path):
         taken.listen()
         env = dev_env(tmp_path, EMBEDDED_DB_PORT=str(taken.getsockname()[1]))
         result = subprocess.run(
-            [sys.executable, "-m", "ticket_api.launcher", "run"],
+            [sys.executable, "-m", "ticket_api.dev.launcher", "run"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )
 

@@ -1,7 +1,7 @@
 """`/healthz` pings the database: 200 when it answers, 503 when it does not."""
 
 from ticket_api import close, create_app
-from ticket_api.embedded import EmbeddedDatabase
+from ticket_api.dev.embedded import EmbeddedDatabase
 
 
 def test_healthz_is_ok_when_the_database_answers(client):

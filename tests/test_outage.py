@@ -7,7 +7,7 @@ import pytest
 
 from conftest import PASSWORD, bearer
 from ticket_api import close, create_app, db
-from ticket_api.embedded import EmbeddedDatabase
+from ticket_api.dev.embedded import EmbeddedDatabase
 
 TIMEOUT_MS = 500
 

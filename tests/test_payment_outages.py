@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from conftest import WEBHOOK_SECRET
 from ticket_api import close, create_app
-from ticket_api.embedded import EmbeddedStripe, free_port
+from ticket_api.dev.embedded import EmbeddedStripe, free_port
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from flask import Flask
 
 from . import auth, db, docs, events, health, payments, requestlog, tickets
 from .cli import register_commands
-from .config import Config, finalize
+from .config import Config, check
 from .errors import register_error_handlers
 from .extensions import api, cors, jwt, limiter
 from .payments import gateway
@@ -24,7 +24,7 @@ def create_app(test_config=None):
     """
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(openapi_settings())
-    app.config.from_mapping(finalize({**Config().as_dict(), **(test_config or {})}))
+    app.config.from_mapping(check({**Config().as_dict(), **(test_config or {})}))
     requestlog.configure_logging()
     requestlog.init_app(app)
     db.init_app(app)

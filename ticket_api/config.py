@@ -4,19 +4,13 @@ README.md has the table of what each one means; `.env.example` is a commented co
 """
 
 import os
-import secrets
 from pathlib import Path
 
 from dotenv import load_dotenv
 
 load_dotenv()
 
-PRODUCTION_REQUIRED = ("JWT_SECRET_KEY", "MONGODB_URI", "STRIPE_SECRET_KEY")
-EMBEDDED_URI_FILE = "mongodb.uri"
-STANDIN_URL_FILE = "stripe.url"
-JWT_SECRET_FILE = "jwt-secret"
-WEBHOOK_SECRET_FILE = "stripe-webhook-secret"
-STANDIN_SECRET_KEY = "sk_test_standin"  # the stand-in takes any key that starts with sk_
+REQUIRED = ("JWT_SECRET_KEY", "MONGODB_URI", "STRIPE_SECRET_KEY")
 
 
 class ConfigError(RuntimeError):
@@ -68,67 +62,20 @@ class Config:
         return {key: value for key, value in vars(self).items() if key.isupper()}
 
 
-def finalize(settings):
-    """Fill in what development can derive, and refuse what production must not guess.
+def check(settings):
+    """Refuse to start without what the service cannot guess.
 
-    :raise ConfigError: production without its required settings, or no database to use.
+    In development `make run` (the launcher in `ticket_api/dev/`) supplies all three,
+    starting the embedded stand-ins when needed; production must set them.
+
+    :raise ConfigError: a required setting is missing; the message says which and how to fix it.
     """
-    if settings["APP_ENV"] == "production":
-        missing = [name for name in PRODUCTION_REQUIRED if not settings.get(name)]
-        if missing:
-            raise ConfigError(
-                f"APP_ENV=production needs {', '.join(missing)}: set them in the environment or .env"
-            )
-        return settings
-    data_dir = Path(settings["DATA_DIR"])
-    if not settings.get("MONGODB_URI"):
-        settings["MONGODB_URI"] = running_embedded_uri(data_dir)
-    if not settings.get("JWT_SECRET_KEY"):
-        settings["JWT_SECRET_KEY"] = kept_secret(data_dir / JWT_SECRET_FILE)
-    if not settings.get("STRIPE_SECRET_KEY"):
-        use_stripe_standin(settings, data_dir)
-    return settings
-
-
-def use_stripe_standin(settings, data_dir):
-    """Point the Stripe SDK at the stand-in that `make run` started (its URL is in DATA_DIR).
-
-    With none running, payments answer 502 until one is: nothing else needs Stripe.
-    """
-    settings["STRIPE_SECRET_KEY"] = STANDIN_SECRET_KEY
-    url_file = data_dir / STANDIN_URL_FILE
-    if not settings.get("STRIPE_API_BASE") and url_file.is_file():
-        settings["STRIPE_API_BASE"] = url_file.read_text().strip()
-    if not settings.get("STRIPE_WEBHOOK_SECRET"):
-        settings["STRIPE_WEBHOOK_SECRET"] = kept_secret(data_dir / WEBHOOK_SECRET_FILE, prefix="whsec_")
-
-
-def running_embedded_uri(data_dir):
-    """The URI that `make run` wrote for its embedded database.
-
-    :raise ConfigError: when no embedded database was started on this DATA_DIR.
-    """
-    uri_file = Path(data_dir) / EMBEDDED_URI_FILE
-    if not uri_file.is_file():
+    missing = [name for name in REQUIRED if not settings.get(name)]
+    if missing and settings["APP_ENV"] == "production":
+        raise ConfigError(f"APP_ENV=production needs {', '.join(missing)}: set them in the environment or .env")
+    if missing:
         raise ConfigError(
-            "no database: set MONGODB_URI, or start the embedded one with `make run` "
-            f"(it writes {uri_file})"
+            f"no {', '.join(missing)}: set them in the environment or .env, or start the service "
+            "with `make run` (it starts an embedded database and a Stripe stand-in when they are unset)"
         )
-    return uri_file.read_text().strip()
-
-
-def kept_secret(secret_file, prefix=""):
-    """A secret generated on first use and kept in a file, so it survives restarts."""
-    secret_file = Path(secret_file)
-    if not secret_file.is_file():
-        secret_file.parent.mkdir(parents=True, exist_ok=True)
-        draft = secret_file.with_name(f"{secret_file.name}.{os.getpid()}")
-        draft.touch(mode=0o600)
-        draft.write_text(prefix + secrets.token_urlsafe(48))
-        try:  # link, not rename: when two workers race, the first secret stays for both
-            os.link(draft, secret_file)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return secret_file.read_text().strip()
+    return settings

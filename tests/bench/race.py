@@ -22,7 +22,7 @@ import requests
 from pymongo import MongoClient
 
 from ticket_api import create_app, security
-from ticket_api.embedded import EmbeddedDatabase, free_port
+from ticket_api.dev.embedded import EmbeddedDatabase, free_port
 
 BENCH_KEY = "bench-" + "k" * 40
 SERVERS = {

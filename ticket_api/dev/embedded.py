@@ -155,7 +155,7 @@ class EmbeddedStripe(ChildServer):
         return f"http://{self.host}:{self.port}"
 
     def command(self):
-        args = [sys.executable, "-m", "ticket_api.stripe_standin", "--port", str(self.port)]
+        args = [sys.executable, "-m", "ticket_api.dev.stripe_standin", "--port", str(self.port)]
         return args + (["--store", str(self.store)] if self.store else [])
 
     def answers(self):

@@ -1,23 +1,30 @@
 """Development only: run a command with the embedded stand-ins it needs.
 
-When `MONGODB_URI` is unset, the embedded database is started with its files in
-`DATA_DIR`, and its URI is written to `DATA_DIR/mongodb.uri` so that other commands
-(`make admin`) connect to it instead of opening its files twice. When
-`STRIPE_SECRET_KEY` is unset, `run` and `serve` also start the Stripe stand-in (its store
-in `DATA_DIR`) and register our webhook endpoint on it.
+The app only reads its settings (`config.py`); this fills in, in the environment of
+the command it runs, those development can supply:
 
-    python -m ticket_api.launcher run           # the stand-ins, then the API (make run)
-    python -m ticket_api.launcher serve         # the same under gunicorn (make serve)
-    python -m ticket_api.launcher exec CMD ...  # the database (or the running one), then CMD
+- `MONGODB_URI` unset: the embedded database is started with its files in `DATA_DIR`,
+  and its URI is written to `DATA_DIR/mongodb.uri` so that other commands (`make admin`)
+  connect to it instead of opening its files twice.
+- `STRIPE_SECRET_KEY` unset: `run` and `serve` also start the Stripe stand-in (its store
+  in `DATA_DIR`) and register our webhook endpoint on it; `exec` points at the one a
+  running `make run` started, if any.
+- `JWT_SECRET_KEY` unset: one generated on first use and kept in `DATA_DIR`.
+
+    python -m ticket_api.dev.launcher run           # the stand-ins, then the API (make run)
+    python -m ticket_api.dev.launcher serve         # the same under gunicorn (make serve)
+    python -m ticket_api.dev.launcher exec CMD ...  # the database (or the running one), then CMD
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
-from .config import EMBEDDED_URI_FILE, STANDIN_URL_FILE, WEBHOOK_SECRET_FILE, Config, env, kept_secret
+from ..config import Config, env
 from .embedded import (
     DEFAULT_DB_PORT,
     DEFAULT_STRIPE_PORT,
@@ -26,6 +33,36 @@ from .embedded import (
     EmbeddedStripe,
     database_answers,
 )
+
+
+EMBEDDED_URI_FILE = "mongodb.uri"
+STANDIN_URL_FILE = "stripe.url"
+JWT_SECRET_FILE = "jwt-secret"
+WEBHOOK_SECRET_FILE = "stripe-webhook-secret"
+STANDIN_SECRET_KEY = "sk_test_standin"  # the stand-in takes any key that starts with sk_
+
+
+def kept_secret(secret_file, prefix=""):
+    """A secret generated on first use and kept in a file, so it survives restarts."""
+    secret_file = Path(secret_file)
+    if not secret_file.is_file():
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        draft = secret_file.with_name(f"{secret_file.name}.{os.getpid()}")
+        draft.touch(mode=0o600)
+        draft.write_text(prefix + secrets.token_urlsafe(48))
+        try:  # link, not rename: when two launchers race, the first secret stays for both
+            os.link(draft, secret_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return secret_file.read_text().strip()
+
+
+def jwt_secret_env(settings):
+    if settings.JWT_SECRET_KEY:
+        return {}
+    return {"JWT_SECRET_KEY": kept_secret(settings.DATA_DIR / JWT_SECRET_FILE)}
 
 
 @contextmanager
@@ -66,6 +103,7 @@ def stripe_for(settings, webhook_url):
     if settings.STRIPE_SECRET_KEY:
         yield {}
         return
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     standin = EmbeddedStripe(
         store=settings.DATA_DIR / "localstripe.pickle",
         port=int(env("EMBEDDED_STRIPE_PORT", DEFAULT_STRIPE_PORT)),
@@ -78,10 +116,25 @@ def stripe_for(settings, webhook_url):
         secret = kept_secret(settings.DATA_DIR / WEBHOOK_SECRET_FILE, prefix="whsec_")
         standin.register_webhook(webhook_url, secret)
         print(f"ticket_api: Stripe stand-in at {standin.url}, webhooks to {webhook_url}", flush=True)
-        yield {"STRIPE_API_BASE": standin.url, "STRIPE_WEBHOOK_SECRET": secret}
+        yield {"STRIPE_SECRET_KEY": STANDIN_SECRET_KEY, "STRIPE_API_BASE": standin.url, "STRIPE_WEBHOOK_SECRET": secret}
     finally:
         url_file.unlink(missing_ok=True)
         standin.stop()
+
+
+def running_stripe_env(settings):
+    """For a one-off command: the stand-in a running `make run` started (its URL is in
+    DATA_DIR). With none running, payments answer 502 until one is: nothing else needs Stripe."""
+    if settings.STRIPE_SECRET_KEY:
+        return {}
+    url_file = settings.DATA_DIR / STANDIN_URL_FILE
+    stripe_env = {
+        "STRIPE_SECRET_KEY": STANDIN_SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": kept_secret(settings.DATA_DIR / WEBHOOK_SECRET_FILE, prefix="whsec_"),
+    }
+    if url_file.is_file():
+        stripe_env["STRIPE_API_BASE"] = url_file.read_text().strip()
+    return stripe_env
 
 
 def run_child(args, extra_env):
@@ -113,12 +166,13 @@ def main(argv):
         sys.exit("ticket_api: APP_ENV=production never starts the embedded stand-ins")
     try:
         with database_for(settings) as uri:
+            app_env = {"MONGODB_URI": uri, **jwt_secret_env(settings)}
             if argv[0] == "exec":
-                return run_child(argv[1:], {"MONGODB_URI": uri})
+                return run_child(argv[1:], {**app_env, **running_stripe_env(settings)})
             host, port = env("HOST", "127.0.0.1"), env("PORT", "5000")
             with stripe_for(settings, f"http://{host}:{port}/payment/webhook") as stripe_env:
                 server = SERVERS[argv[0]](host, port)
-                return run_child([sys.executable, *server], {"MONGODB_URI": uri, **stripe_env})
+                return run_child([sys.executable, *server], {**app_env, **stripe_env})
     except EmbeddedError as error:
         sys.exit(f"ticket_api: {error}")
 

@@ -12,7 +12,7 @@ PaymentIntent confirmed with a payment method (what Stripe.js does). This launch
 - confirms a PaymentIntent with a `payment_method`, server-side (secret key) or as
   Stripe.js does (publishable key + `client_secret`).
 
-    python -m ticket_api.stripe_standin --port 12111 [--store FILE]
+    python -m ticket_api.dev.stripe_standin --port 12111 [--store FILE]
 """
 
 import argparse

@@ -35,8 +35,9 @@ test: lint system-deps
 	$(PY) -m pytest
 
 lint: install
-	@echo "--> Linting"
+	@echo "--> Linting: ruff, then the architecture (lint-imports: contracts in pyproject.toml)"
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 admin: install
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com"; exit 2; }

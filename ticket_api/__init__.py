@@ -4,17 +4,22 @@ import atexit
 
 from flask import Flask
 
-from . import auth, db, docs, events, health, payments, requestlog, tickets
+from . import db, docs, requestlog
+from .auth import routes as auth_routes
 from .cli import register_commands
 from .config import Config, check
 from .errors import register_error_handlers
+from .events import routes as event_routes
 from .extensions import api, cors, jwt, limiter
+from .health import routes as health_routes
 from .payments import gateway
+from .payments import routes as payment_routes
 from .proxy import TrustedProxyFix
 from .schemas import ObjectIdField
 from .security import BEARER_SCHEME, init_jwt
+from .tickets import routes as ticket_routes
 
-MODULES = (auth, events, tickets, payments, health)
+ROUTE_GROUPS = (auth_routes, event_routes, ticket_routes, payment_routes, health_routes)
 
 
 def create_app(test_config=None):
@@ -84,5 +89,5 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    for module in MODULES:
-        api.register_blueprint(module.bp)
+    for routes in ROUTE_GROUPS:
+        api.register_blueprint(routes.bp)

@@ -2,9 +2,10 @@
 
 import click
 
-from .auth import service as users
+from . import auth
+from .db import utcnow
+from .sales.reconcile import SETTLE_SECONDS, find_drifts
 from .security import ADMIN
-from .tickets.reconcile import SETTLE_SECONDS, find_drifts
 
 
 def register_commands(app):
@@ -12,7 +13,7 @@ def register_commands(app):
     @click.argument("email")
     def promote_admin(email):
         """Grant the admin role to the user with EMAIL (venue staff)."""
-        user = users.set_role(email, ADMIN)
+        user = auth.store.set_role(email, ADMIN, now=utcnow())
         if user is None:
             raise click.ClickException(f"no user with email {email.lower()}: sign up first")
         click.echo(f"{user['email']} ({user['username']}) is now an admin")

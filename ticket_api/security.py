@@ -8,8 +8,8 @@ from bson import ObjectId
 from flask import current_app
 from flask_jwt_extended import create_access_token, get_jwt_identity, verify_jwt_in_request
 
-from . import db
-from .auth import service as users
+from . import auth
+from .auth.store import UserGone
 from .errors import ApiError
 
 ADMIN = "admin"
@@ -36,14 +36,7 @@ def issue_token(user):
 
 def revoke(token_claims):
     """Refuse this token from now on, everywhere: its id stays in the database until it expires."""
-    expires_at = datetime.fromtimestamp(token_claims["exp"], UTC)
-    db.get_db().revoked_tokens.update_one(
-        {"_id": token_claims["jti"]}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True
-    )
-
-
-class UserGone(ApiError):
-    status_code, message = 404, "User not found"
+    auth.store.revoke_token(token_claims["jti"], expires_at=datetime.fromtimestamp(token_claims["exp"], UTC))
 
 
 def current_user():
@@ -51,7 +44,7 @@ def current_user():
 
     :raise UserGone: the token is valid but its user has been deleted since.
     """
-    user = users.get(get_jwt_identity())
+    user = auth.store.get(get_jwt_identity())
     if user is None:
         raise UserGone()
     return user
@@ -73,7 +66,7 @@ def admin_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         verify_jwt_in_request()
-        user = users.get(get_jwt_identity())
+        user = auth.store.get(get_jwt_identity())
         if user is None or user["role"] != ADMIN:
             raise ApiError(ADMINS_ONLY, 403)
         return view(*args, **kwargs)
@@ -89,7 +82,7 @@ def init_jwt(jwt):
 
     @jwt.token_in_blocklist_loader
     def is_revoked(jwt_header, jwt_payload):
-        return db.get_db().revoked_tokens.find_one({"_id": jwt_payload["jti"]}) is not None
+        return auth.store.is_revoked(jwt_payload["jti"])
 
     jwt.unauthorized_loader(lambda reason: unauthorized(MISSING_TOKEN))
     jwt.invalid_token_loader(lambda reason: unauthorized("Invalid token"))

@@ -1,7 +1,4 @@
-"""Accounts: sign up, log in, log out, and the caller's own tickets."""
+"""Accounts: sign up, log in, log out, and the caller's own tickets (`routes.py`);
+the users and revoked tokens (`store.py`)."""
 
-from ..extensions import Blueprint
-
-bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
-
-from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from . import store  # noqa: F401  (auth.store, for the layers below the routes)

@@ -4,17 +4,19 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import abort
 from jwt import InvalidTokenError
 
-from .. import security
+from .. import security, tickets
 from ..db import utcnow
-from ..extensions import limiter
+from ..extensions import Blueprint, limiter
+from ..sales import settlement
 from ..schemas import MessageSchema
-from ..tickets import service as tickets
 from ..tickets.schemas import TicketSchema
-from . import bp, service
+from . import store
 from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema
 
+bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
+
 USER_EXISTS = "User already exists"
-USER_NOT_FOUND = security.UserGone.message
+USER_NOT_FOUND = store.UserGone.message
 INVALID_CREDENTIALS = "Invalid credentials"
 RATE_LIMITED = "Too many requests (10 per 1 minute); try again later"
 
@@ -36,8 +38,8 @@ def signup(fields):
     """Create an account (role `user`)."""
     password_hash = security.hash_password(fields.pop("password"))
     try:
-        return service.create(password_hash=password_hash, **fields)
-    except service.UserExists:
+        return store.create(password_hash=password_hash, now=utcnow(), **fields)
+    except store.UserExists:
         abort(409, message=USER_EXISTS)
 
 
@@ -55,7 +57,7 @@ def signup(fields):
 @bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
 def login(credentials):
     """Exchange email and password for a bearer token."""
-    user = service.get_by_email(credentials["email"])
+    user = store.get_by_email(credentials["email"])
     if user is None:
         abort(404, message=USER_NOT_FOUND)
     if not security.password_matches(credentials["password"], user["passwordHash"]):
@@ -104,5 +106,5 @@ def presented_token_claims():
 def my_tickets():
     """The caller's own tickets, newest first, each with its event."""
     user = security.current_user()
-    tickets.release_expired(utcnow())
-    return tickets.list_for_user(user["_id"])
+    settlement.release_lapsed_holds(now=utcnow())
+    return tickets.store.list_for_user(user["_id"])

@@ -34,7 +34,6 @@ from .embedded import (
     database_answers,
 )
 
-
 EMBEDDED_URI_FILE = "mongodb.uri"
 STANDIN_URL_FILE = "stripe.url"
 JWT_SECRET_FILE = "jwt-secret"

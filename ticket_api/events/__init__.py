@@ -1,7 +1,4 @@
-"""Events: what is on, when, and how many seats are left."""
+"""Events: what is on, when, and how many seats are left (`routes.py`, `listing.py`);
+the events themselves (`store.py`)."""
 
-from ..extensions import Blueprint
-
-bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
-
-from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from . import store  # noqa: F401  (events.store, for the layers below the routes)

@@ -2,7 +2,7 @@
 
 Listing 50 events costs a scan for lapsed holds, a query, a count and a dump; it is the
 page every buyer loads during an on-sale rush. Each worker keeps the pages it rendered,
-keyed by the events' version (`service.version()`, bumped after every write to an event),
+keyed by the events' version (`store.version()`, bumped after every write to an event),
 so a page is served again only while no event changed anywhere, and only until the
 earliest hold it counted may lapse (then the lapsed holds are released first, as on any
 read of availability). One cheap read of the version per request replaces the rest; the
@@ -20,8 +20,9 @@ from datetime import datetime
 
 from flask import current_app
 
-from ..tickets import service as tickets
-from . import service
+from .. import tickets
+from ..sales import settlement
+from . import store
 from .schemas import EventSchema
 
 MAX_AGE = 5.0  # seconds
@@ -93,12 +94,12 @@ def page(*, upcoming, page, limit, now):
     cache = current_app.extensions.setdefault("event_pages", PageCache())  # one per app and database
 
     def build():
-        tickets.release_expired(now)
-        version = service.version()  # after releasing, which bumps it
-        next_lapse = tickets.next_lapse()
-        events, total = service.list_page(upcoming=upcoming, page=page, limit=limit, now=now)
+        settlement.release_lapsed_holds(now=now)
+        version = store.version()  # after releasing, which bumps it
+        next_lapse = tickets.store.next_lapse()
+        events, total = store.list_page(upcoming=upcoming, page=page, limit=limit, now=now)
         body = json.dumps(EVENTS.dump(events), separators=(",", ":")).encode()
         return Page(body, total, version, next_lapse, time.monotonic())
 
-    built = cache.page((service.version(), upcoming, page, limit), now, build)
+    built = cache.page((store.version(), upcoming, page, limit), now, build)
     return built.body, built.total, f"events-{built.version}-{int(upcoming)}-{page}-{limit}"

@@ -3,10 +3,13 @@ from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
+from ..extensions import Blueprint
+from ..sales import settlement
 from ..schemas import TOTAL_COUNT_HEADER
-from ..tickets import service as tickets
-from . import bp, listing, service
+from . import listing, store
 from .schemas import EventCreateSchema, EventIdSchema, EventQuerySchema, EventSchema
+
+bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
 
 EVENT_NOT_FOUND = "Event not found"
 
@@ -34,8 +37,8 @@ def list_events(query):
 @bp.error(404, EVENT_NOT_FOUND)
 def get_event(event_id):
     """Get one event, with the seats left."""
-    tickets.release_expired(utcnow(), event_id=event_id)
-    return service.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
+    settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
+    return store.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
 
 
 @bp.route("", methods=["POST"])
@@ -47,4 +50,4 @@ def get_event(event_id):
 @bp.doc(security=security.BEARER_AUTH)
 def create_event(fields):
     """Create an event (admins)."""
-    return service.create(default_currency=current_app.config["DEFAULT_CURRENCY"], **fields)
+    return store.create(default_currency=current_app.config["DEFAULT_CURRENCY"], now=utcnow(), **fields)

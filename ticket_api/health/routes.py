@@ -2,8 +2,10 @@ import marshmallow as ma
 from pymongo.errors import PyMongoError
 
 from .. import db
+from ..extensions import Blueprint
 from ..schemas import Schema
-from . import bp
+
+bp = Blueprint("health", __name__, description="Operations")
 
 
 class HealthSchema(Schema):

@@ -1,7 +1,4 @@
-"""Payments: a held ticket paid with Stripe, and Stripe's webhook."""
+"""Payments: a held ticket paid with Stripe, and Stripe's webhook (`routes.py`); the
+Stripe gateway (`gateway.py`) and the payment records (`store.py`)."""
 
-from ..extensions import Blueprint
-
-bp = Blueprint("payments", __name__, url_prefix="/payment", description="Paying for held tickets")
-
-from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from . import gateway, store  # noqa: F401  (for the layers below the routes)

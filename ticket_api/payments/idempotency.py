@@ -12,11 +12,11 @@ from functools import wraps
 
 from flask import request
 from flask_jwt_extended import get_jwt_identity
-from pymongo.errors import DuplicateKeyError
 from werkzeug.exceptions import HTTPException
 
-from ..db import get_db, utcnow
+from ..db import utcnow
 from ..errors import ApiError, http_error_response
+from . import store
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -44,23 +44,23 @@ def idempotent(view):
             return view(*args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise KeyTooLong()
-        record_id = {"user": get_jwt_identity(), "key": key}
-        replay = start(record_id, fingerprint())
+        key_id = {"user": get_jwt_identity(), "key": key}
+        replay = start(key_id, fingerprint())
         if replay is not None:
             return replay
         try:
             response = view(*args, **kwargs)
         except ApiError as error:
-            finish(record_id, error.status_code, {"message": error.message})
+            finish(key_id, error.status_code, {"message": error.message})
             raise
         except HTTPException as error:
             body, status, _ = http_error_response(error)
-            finish(record_id, status, body)
+            finish(key_id, status, body)
             raise
         except Exception:
-            get_db().idempotency_keys.delete_one({"_id": record_id})
+            store.drop_key(key_id)
             raise
-        finish(record_id, response.status_code, response.get_json())
+        finish(key_id, response.status_code, response.get_json())
         return response
 
     return wrapper
@@ -71,22 +71,15 @@ def fingerprint():
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def start(record_id, request_fingerprint):
+def start(key_id, request_fingerprint):
     """Claim the key, or return the reply to replay.
 
     :raise KeyInUse: the first request under this key is still running.
     :raise KeyReused: the key came with a different body.
     """
-    keys = get_db().idempotency_keys
-    now = utcnow()
-    keys.delete_one({"_id": record_id, "createdAt": {"$lte": now - KEEP_FOR}})
-    try:
-        keys.insert_one({"_id": record_id, "fingerprint": request_fingerprint, "createdAt": now})
+    stored = store.claim_key(key_id, request_fingerprint, now=utcnow(), keep_for=KEEP_FOR)
+    if stored is None:
         return None
-    except DuplicateKeyError:
-        stored = keys.find_one({"_id": record_id})
-    if stored is None:  # deleted meanwhile (its request failed): run as new
-        return start(record_id, request_fingerprint)
     if stored["fingerprint"] != request_fingerprint:
         raise KeyReused()
     if "status" not in stored:
@@ -94,8 +87,8 @@ def start(record_id, request_fingerprint):
     return stored["body"], stored["status"], {"Idempotent-Replayed": "true"}
 
 
-def finish(record_id, status, body):
+def finish(key_id, status, body):
     if status >= 500:
-        get_db().idempotency_keys.delete_one({"_id": record_id})
+        store.drop_key(key_id)
     else:
-        get_db().idempotency_keys.update_one({"_id": record_id}, {"$set": {"status": status, "body": body}})
+        store.keep_reply(key_id, status, body)

@@ -3,10 +3,17 @@ from flask_jwt_extended import jwt_required
 
 from .. import security
 from ..db import utcnow
-from . import bp, gateway, service
+from ..extensions import Blueprint
+from ..sales import checkout, webhooks
+from . import gateway
 from .idempotency import idempotent
 from .schemas import PaymentActionSchema, PaymentResultSchema, PaymentSchema, WebhookReceiptSchema
 
+bp = Blueprint("payments", __name__, url_prefix="/payment", description="Paying for held tickets")
+
+PAYMENT_SUCCESSFUL = "Payment successful"
+CONFIRM_IN_BROWSER = "Confirm the payment in the browser"
+AUTHENTICATION_REQUIRED = "Authentication required"
 IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
@@ -25,19 +32,23 @@ STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True
 @bp.alt_response(202, schema=PaymentActionSchema, description="Confirm in the browser (or 3-D Secure)")
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(402, gateway.CardDeclined.message, "The card was declined: the ticket stays pending")
-@bp.error(404, service.TicketNotFound.message, "No such ticket of the caller's")
-@bp.error(409, service.AlreadyPaid.message, "Already paid, free, hold expired, or a payment in progress")
+@bp.error(404, checkout.TicketNotFound.message, "No such ticket of the caller's")
+@bp.error(409, checkout.AlreadyPaid.message, "Already paid, free, hold expired, or a payment in progress")
 @bp.error(502, gateway.ProviderUnavailable.message)
 @bp.doc(security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
 def pay(fields):
-    """Pay a held ticket: with `token` at once, without it in the browser (Stripe.js)."""
-    return service.pay(
+    """Pay a held ticket: with `token` at once (200), without it in the browser (202, Stripe.js)."""
+    payment = checkout.pay(
         ticket_id=fields["ticketId"],
         user_id=security.current_user_id(),
         amount=fields["amount"],
         token=fields.get("token"),
         now=utcnow(),
     )
+    if payment.paid:
+        return {"message": PAYMENT_SUCCESSFUL, "paymentId": payment.intent_id, "ticket": payment.ticket}
+    message = AUTHENTICATION_REQUIRED if payment.needs_authentication else CONFIRM_IN_BROWSER
+    return {"message": message, "paymentId": payment.intent_id, "clientSecret": payment.client_secret}, 202
 
 
 @bp.route("/webhook", methods=["POST"])
@@ -47,5 +58,5 @@ def pay(fields):
 def webhook():
     """Stripe's events (signed with `STRIPE_WEBHOOK_SECRET`): payments that finished later."""
     event = gateway.verified_event(request.get_data(), request.headers.get("Stripe-Signature"))
-    service.handle_event(event)
+    webhooks.handle_event(event, now=utcnow())
     return {"received": True}

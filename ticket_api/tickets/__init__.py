@@ -1,7 +1,3 @@
-"""Tickets: seats held and sold."""
+"""Tickets: seats held and sold (`routes.py`); the tickets themselves (`store.py`)."""
 
-from ..extensions import Blueprint
-
-bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
-
-from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from . import store  # noqa: F401  (tickets.store, for the layers below the routes)

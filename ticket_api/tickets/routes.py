@@ -4,10 +4,13 @@ from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
-from ..payments import service as payments
+from ..extensions import Blueprint
+from ..sales import reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
-from . import bp, service
+from . import store
 from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
 
 TICKET_NOT_FOUND = "Ticket not found"
 
@@ -17,12 +20,12 @@ TICKET_NOT_FOUND = "Ticket not found"
 @bp.arguments(TicketCreateSchema)
 @bp.response(201, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, service.EventNotFound.message)
-@bp.error(409, service.SoldOut.message)
+@bp.error(404, seats.EventNotFound.message)
+@bp.error(409, seats.SoldOut.message)
 @bp.doc(security=security.BEARER_AUTH)
 def reserve(fields):
     """Hold seats: `confirmed` at once for a free event, else `pending` until `expiresAt`."""
-    return service.reserve(
+    return reservations.reserve(
         event_id=fields["eventId"],
         user_id=security.current_user_id(),
         quantity=fields["quantity"],
@@ -45,12 +48,12 @@ def get_ticket(ticket_id):
     here after Stripe.js returns sees the truth without waiting for the webhook.
     """
     user = security.current_user()
-    service.release_expired(utcnow())
-    ticket = service.find(ticket_id)
+    now = utcnow()
+    settlement.release_lapsed_holds(now=now)
+    ticket = store.get(ticket_id)
     if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
         abort(404, message=TICKET_NOT_FOUND)
-    payments.refresh_quietly(ticket)
-    return service.get(ticket_id)
+    return settlement.refresh(ticket, now=now)
 
 
 @bp.route("")
@@ -62,6 +65,6 @@ def get_ticket(ticket_id):
 @bp.doc(security=security.BEARER_AUTH)
 def list_tickets(query):
     """List every ticket, newest first (admins)."""
-    service.release_expired(utcnow())
-    tickets, total = service.list_page(**query)
+    settlement.release_lapsed_holds(now=utcnow())
+    tickets, total = store.list_page(**query)
     return tickets, 200, {"X-Total-Count": str(total)}

@@ -1,24 +1,29 @@
-"""The `users` collection: the only code that reads or writes it."""
+"""The `users` and `revoked_tokens` collections: the only code that reads or writes them."""
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..db import get_db, utcnow
+from ..db import get_db
+from ..errors import ApiError
 
 
 class UserExists(Exception):
     """The email or the username belongs to someone already."""
 
 
-def create(*, username, email, password_hash, role="user"):
+class UserGone(ApiError):
+    """A valid token whose user has been deleted since."""
+
+    status_code, message = 404, "User not found"
+
+
+def create(*, username, email, password_hash, now, role="user"):
     """Store a new user and return it.
 
     :raise UserExists: the email or username is taken (the unique indexes decide, so
         racing signups cannot both win).
     """
-    now = utcnow()
     user = {
         "username": username,
         "email": email,
@@ -47,10 +52,18 @@ def get_by_email(email):
     return get_db().users.find_one({"email": email.lower()})
 
 
-def set_role(email, role):
+def set_role(email, role, *, now):
     """Give the user with this email a role; return the updated user, or None if none has it."""
-    return get_db().users.find_one_and_update(
-        {"email": email.lower()},
-        {"$set": {"role": role, "updatedAt": utcnow()}, "$inc": {"__v": 1}},
-        return_document=ReturnDocument.AFTER,
+    get_db().users.update_one(
+        {"email": email.lower()}, {"$set": {"role": role, "updatedAt": now}, "$inc": {"__v": 1}}
     )
+    return get_by_email(email)
+
+
+def revoke_token(token_id, *, expires_at):
+    """Refuse this token id from now on; the record lapses when the token would have expired."""
+    get_db().revoked_tokens.update_one({"_id": token_id}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True)
+
+
+def is_revoked(token_id):
+    return get_db().revoked_tokens.find_one({"_id": token_id}) is not None

@@ -15,9 +15,9 @@ for the next run.
 import time
 from dataclasses import dataclass
 
-from ..db import get_db, utcnow
-from ..events import service as events
-from .service import HOLDING, release_expired
+from .. import events, tickets
+from ..db import utcnow
+from . import settlement
 
 SETTLE_SECONDS = 2.0
 
@@ -32,34 +32,18 @@ class Drift:
 
 
 def find_drifts(*, repair, settle_seconds=SETTLE_SECONDS):
-    """Compare every event's counter with the seats its tickets hold; repair when asked."""
-    db = get_db()
-    release_expired(utcnow())
-    counters = list(db.events.find({}, {"name": 1, "seatsTaken": 1, "__v": 1}))
+    """Compare every event's counter with the seats its tickets hold; repair when asked.
+
+    :return: (the drifts, how many events were checked).
+    """
+    settlement.release_lapsed_holds(now=utcnow())
+    counters = events.store.seat_counters()
     time.sleep(settle_seconds)
-    held = seats_held_by_event(db)
+    held = tickets.store.seats_held_by_event()
     drifts = []
     for event in counters:
         seats = held.get(event["_id"], 0)
         if seats != event["seatsTaken"]:
-            repaired = repair and correct(db, event, seats)
+            repaired = repair and events.store.correct_seats(event, seats, now=utcnow())
             drifts.append(Drift(event["_id"], event["name"], event["seatsTaken"], seats, repaired))
     return drifts, len(counters)
-
-
-def seats_held_by_event(db):
-    pipeline = [
-        {"$match": {"status": {"$in": list(HOLDING)}}},
-        {"$group": {"_id": "$event", "seats": {"$sum": "$quantity"}}},
-    ]
-    return {row["_id"]: row["seats"] for row in db.tickets.aggregate(pipeline)}
-
-
-def correct(db, event, seats):
-    result = db.events.update_one(
-        {"_id": event["_id"], "__v": event["__v"]},
-        {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": utcnow()}},
-    )
-    if result.modified_count == 1:
-        events.bump_version()
-    return result.modified_count == 1

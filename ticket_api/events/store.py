@@ -1,4 +1,5 @@
-"""The `events` collection: the only code that reads or writes it.
+"""The `events` collection, and the events' version in `meta`: the only code that reads
+or writes them.
 
 Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
 re-check the rule, so no interleaving of processes can sell a seat twice.
@@ -10,13 +11,12 @@ when it was set, which is what lets each worker cache the event list (`listing.p
 
 import logging
 
-from ..db import get_db, utcnow
+from ..db import get_db
 
 log = logging.getLogger(__name__)
 
 
-def create(*, default_currency, **fields):
-    now = utcnow()
+def create(*, default_currency, now, **fields):
     event = {
         "currency": default_currency,
         "image": None,
@@ -43,14 +43,13 @@ def list_page(*, upcoming, page, limit, now):
     return list(cursor), events.count_documents(query)
 
 
-def take_seats(event, quantity, now):
+def take_seats(event, quantity, *, now):
     """Take `quantity` seats of `event` (as just read), in one atomic conditional update.
 
     Its filter re-checks the rule on the stored event: it matches only while the event
     has not started, has the capacity read, and has `quantity` seats left, so no
-    interleaving of processes can sell a seat twice. (An `$expr` comparing the two
-    fields would spare the read, but SecantusDB answers any `$expr` filter, and any
-    `find_one_and_update`, by scanning every event: 37 ms a reservation at 2,000 events.)
+    interleaving of processes can sell a seat twice. (Not an `$expr` comparing the two
+    fields: see "Query shapes" in `db.py`.)
 
     :return: the event as read, with the seats taken; None when the filter no longer
         matched (the event changed since it was read).
@@ -67,17 +66,34 @@ def take_seats(event, quantity, now):
     return {**event, "seatsTaken": event["seatsTaken"] + quantity, "__v": event["__v"] + 1, "updatedAt": now}
 
 
-def give_back_seats(event_id, quantity):
+def give_back_seats(event_id, quantity, *, now):
     """Return seats to an event; never below zero (a counter that would go there has
     drifted, which `flask reconcile` reports and repairs)."""
     result = get_db().events.update_one(
         {"_id": event_id, "seatsTaken": {"$gte": quantity}},
-        {"$inc": {"seatsTaken": -quantity, "__v": 1}, "$set": {"updatedAt": utcnow()}},
+        {"$inc": {"seatsTaken": -quantity, "__v": 1}, "$set": {"updatedAt": now}},
     )
     if result.modified_count == 0:
         log.warning("event %s: %d seats to give back but fewer are counted", event_id, quantity)
     else:
         bump_version()
+
+
+def seat_counters():
+    """Every event's name, seat counter and version (`__v`), for `reconcile`."""
+    return list(get_db().events.find({}, {"name": 1, "seatsTaken": 1, "__v": 1}))
+
+
+def correct_seats(event, seats, *, now):
+    """Set the counter of `event` (as read by `seat_counters`) to `seats`, only if the
+    event is unchanged since it was read. :return: whether it was corrected."""
+    corrected = get_db().events.update_one(
+        {"_id": event["_id"], "__v": event["__v"]},
+        {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": now}},
+    ).modified_count == 1
+    if corrected:
+        bump_version()
+    return corrected
 
 
 def version():

@@ -1,0 +1,88 @@
+"""The `payments`, `stripe_events` and `idempotency_keys` collections: the only code that
+reads or writes them.
+
+`payments` holds one record per PaymentIntent that took money (`_id` is its id, so a
+payment is recorded once however often Stripe reports it), with its refund's claim.
+`stripe_events` holds the ids of webhook events already handled. `idempotency_keys`
+holds each (user, `Idempotency-Key`) and the reply kept for it.
+"""
+
+from contextlib import suppress
+
+from pymongo.errors import DuplicateKeyError
+
+from ..db import get_db
+
+
+def record(intent_id, *, ticket, amount, currency, status, now):
+    get_db().payments.update_one(
+        {"_id": intent_id},
+        {"$set": {"status": status, "updatedAt": now},
+         "$setOnInsert": {"ticket": ticket["_id"], "user": ticket["user"], "amount": amount,
+                          "currency": currency, "createdAt": now}},
+        upsert=True,
+    )
+
+
+def claim_refund(intent_id):
+    """Claim the refund of this payment. :return: whether this call claimed it (once ever)."""
+    try:
+        get_db().payments.update_one({"_id": intent_id, "refund": None}, {"$set": {"refund": "started"}}, upsert=True)
+    except DuplicateKeyError:  # the upsert met a claimed record: someone else is refunding it, or has
+        return False
+    return True
+
+
+def drop_refund_claim(intent_id):
+    """The refund failed before Stripe made it: let the next caller try again."""
+    get_db().payments.update_one({"_id": intent_id}, {"$unset": {"refund": ""}})
+
+
+def refund_done(intent_id, *, ticket_id, amount, currency, now):
+    get_db().payments.update_one(
+        {"_id": intent_id},
+        {"$set": {"refund": "done", "status": "refunded", "amount": amount, "currency": currency,
+                  "ticket": ticket_id, "updatedAt": now}},
+    )
+
+
+def mark_refunded(intent_id, *, now):
+    """A refund made outside (in Stripe's dashboard)."""
+    get_db().payments.update_one({"_id": intent_id}, {"$set": {"status": "refunded", "updatedAt": now}})
+
+
+def event_handled(event_id):
+    return get_db().stripe_events.find_one({"_id": event_id}, {"_id": 1}) is not None
+
+
+def mark_event_handled(event_id, event_type, *, now):
+    """Remember a webhook event as handled (delivered twice at once: handled twice, harmlessly)."""
+    with suppress(DuplicateKeyError):
+        get_db().stripe_events.insert_one({"_id": event_id, "type": event_type, "handledAt": now})
+
+
+def claim_key(key_id, fingerprint, *, now, keep_for):
+    """Claim an idempotency key for a request, dropping a claim older than `keep_for`.
+
+    :return: None when this call claimed it, else the stored record (maybe still running:
+        it then has no `status`).
+    """
+    keys = get_db().idempotency_keys
+    keys.delete_one({"_id": key_id, "createdAt": {"$lte": now - keep_for}})
+    for _ in range(3):  # a stored record is deleted when its request fails: then claim it anew
+        try:
+            keys.insert_one({"_id": key_id, "fingerprint": fingerprint, "createdAt": now})
+            return None
+        except DuplicateKeyError:
+            stored = keys.find_one({"_id": key_id})
+        if stored is not None:
+            return stored
+    raise RuntimeError(f"idempotency key {key_id}: claimed and dropped three times in a row")
+
+
+def keep_reply(key_id, status, body):
+    get_db().idempotency_keys.update_one({"_id": key_id}, {"$set": {"status": status, "body": body}})
+
+
+def drop_key(key_id):
+    get_db().idempotency_keys.delete_one({"_id": key_id})

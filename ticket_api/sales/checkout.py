@@ -1,0 +1,106 @@
+"""Paying for a held ticket: the charge claimed on the ticket, made once, and settled."""
+
+from contextlib import suppress
+from dataclasses import dataclass
+
+from pymongo.errors import PyMongoError
+
+from .. import payments, tickets
+from ..db import utcnow
+from ..errors import ApiError
+from . import settlement
+
+
+class TicketNotFound(ApiError):
+    status_code, message = 404, "Ticket not found"
+
+
+class AmountMismatch(ApiError):
+    status_code, message = 400, "Amount does not match"
+
+
+class AlreadyPaid(ApiError):
+    status_code, message = 409, "Ticket already paid"
+
+
+class FreeTicket(ApiError):
+    status_code, message = 409, "Free tickets need no payment"
+
+
+class HoldExpired(ApiError):
+    status_code, message = 409, "Hold expired"
+
+
+class PaymentInProgress(ApiError):
+    status_code, message = 409, "A payment for this ticket is already in progress"
+
+
+@dataclass(frozen=True)
+class Payment:
+    """What a payment attempt came to: paid (`ticket` is the confirmed ticket), or waiting
+    for the browser (`client_secret`; `needs_authentication` for 3-D Secure)."""
+
+    intent_id: str
+    ticket: dict | None = None
+    client_secret: str | None = None
+    needs_authentication: bool = False
+
+    @property
+    def paid(self):
+        return self.ticket is not None
+
+
+def pay(*, ticket_id, user_id, amount, token, now):
+    """Charge the user's held ticket (with `token`), or prepare its payment for the browser.
+
+    :return: the `Payment`.
+    :raise ApiError: TicketNotFound, AmountMismatch, AlreadyPaid, FreeTicket, HoldExpired,
+        PaymentInProgress; the gateway's CardDeclined and ProviderUnavailable;
+        RefundedSeatsGone.
+    """
+    claimed = tickets.store.claim_for_charge(ticket_id, user_id, amount, now=now)
+    if claimed is None:
+        raise why_not_payable(tickets.store.get(ticket_id), user_id, amount, now)
+    try:
+        intent = existing_or_new_intent(claimed, now=now)
+        if token and intent.status != "succeeded":  # succeeded: paid in the browser, not yet settled
+            attempt_key = f"ticket-{ticket_id}-attempt-{claimed['paymentAttempt']}"
+            intent = payments.gateway.confirm_intent(intent.id, payments.gateway.payment_method_for(token), attempt_key)
+    except payments.gateway.CardDeclined as declined:
+        tickets.store.end_charge(ticket_id, error=declined.message, now=utcnow())
+        raise
+    except Exception:  # the attempt is over: a success it hid is settled by the poll, webhook or release
+        with suppress(PyMongoError):  # the database may be why we are here
+            tickets.store.end_charge(ticket_id, now=utcnow())
+        raise
+    if intent.status == "succeeded":  # settled at the time Stripe answered, which may be a while after `now`
+        return Payment(intent.id, ticket=settlement.settle(intent, now=utcnow()))
+    tickets.store.end_charge(ticket_id, now=utcnow())
+    return Payment(intent.id, client_secret=intent.client_secret,
+                   needs_authentication=intent.status == "requires_action")
+
+
+def why_not_payable(ticket, user_id, amount, now):
+    if ticket is None or ticket["user"] != user_id:
+        return TicketNotFound()
+    if amount != ticket["amount"]:
+        return AmountMismatch()
+    if ticket["status"] == "confirmed":
+        return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
+    if ticket["status"] == "pending" and ticket["expiresAt"] > now:
+        return PaymentInProgress()
+    return HoldExpired()
+
+
+def existing_or_new_intent(ticket, *, now):
+    """The ticket's one PaymentIntent: created (and recorded on the ticket) on first use."""
+    if ticket.get("paymentIntent"):
+        return payments.gateway.retrieve_intent(ticket["paymentIntent"])
+    intent = payments.gateway.create_intent(
+        amount=ticket["amount"],
+        currency=ticket["currency"],
+        metadata={"ticketId": str(ticket["_id"]), "userId": str(ticket["user"])},
+        idempotency_key=f"ticket-{ticket['_id']}-intent",
+    )
+    tickets.store.set_intent(ticket["_id"], intent.id, now=now)
+    return intent

@@ -1,0 +1,71 @@
+"""Seats taken and given back: the only code that moves an event's counter with a ticket.
+
+A pending ticket whose hold has lapsed is released lazily, by whoever reads availability
+or takes seats next: a conditional update that exactly one process wins gives its seats
+back once. This module never calls Stripe: it returns the holds it released, and
+`settlement.release_lapsed_holds` cancels their PaymentIntents.
+"""
+
+from .. import events, tickets
+from ..errors import ApiError
+
+# Each retry follows a conditional update that did not match because the event changed
+# between its read and its write; more than a few in a row means something is wrong.
+MAX_ATTEMPTS = 20
+
+
+class EventNotFound(ApiError):
+    status_code, message = 404, "Event not found"
+
+
+class EventStarted(ApiError):
+    status_code, message = 400, "Event already started"
+
+
+class SoldOut(ApiError):
+    status_code, message = 409, "Sold out"
+
+
+class KeptChanging(RuntimeError):
+    """A conditional update kept missing: a bug or a livelock, never an answer to a buyer."""
+
+
+def take(event_id, quantity, *, now):
+    """Take the seats in one conditional update of the event, or say why not.
+
+    The event is read, the rule decided on what was read, and the update's filter
+    re-checks it on the stored event; when the event changed in between, it is read
+    again (a bounded number of times). Lapsed holds are not released here: see
+    `settlement.take_seats`.
+
+    :return: the event with the seats taken.
+    :raise EventNotFound, EventStarted, SoldOut: why they could not be taken.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        event = events.store.get(event_id)
+        if event is None:
+            raise EventNotFound()
+        if event["date"] <= now:
+            raise EventStarted()
+        if event["capacity"] - event["seatsTaken"] < quantity:
+            raise SoldOut()
+        if (taken := events.store.take_seats(event, quantity, now=now)) is not None:
+            return taken
+    raise KeptChanging(f"event {event_id}: seats not taken after {MAX_ATTEMPTS} attempts")
+
+
+def give_back(ticket, *, now):
+    events.store.give_back_seats(ticket["event"], ticket["quantity"], now=now)
+
+
+def release_lapsed(*, now, event_id=None):
+    """Expire the lapsed holds (of one event, or all) and give their seats back, once each.
+
+    :return: the holds this process released (each with its `paymentIntent`, if any).
+    """
+    released = []
+    for ticket in tickets.store.lapsed_holds(now=now, event_id=event_id):
+        if tickets.store.expire(ticket, now=now):
+            give_back(ticket, now=now)
+            released.append(ticket)
+    return released

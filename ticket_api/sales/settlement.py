@@ -1,0 +1,174 @@
+"""Money and seats end up together: a succeeded payment applied once, whatever reports
+it; a lapsed hold released with its PaymentIntent cancelled; a refund made once.
+
+These call each other in a loop, so they live in one module: settling money that arrived
+for a lapsed hold takes its seats again, taking seats may release other lapsed holds,
+and a released hold whose PaymentIntent already succeeded is settled in turn. The loop
+ends: each hold is released at most once.
+
+The `payments` store records each PaymentIntent that took money (by its id, so a
+payment is recorded once however often Stripe reports it) and whether it was refunded.
+"""
+
+import logging
+from contextlib import suppress
+
+from bson import ObjectId
+
+from .. import payments, tickets
+from ..errors import ApiError
+from . import seats
+
+log = logging.getLogger(__name__)
+
+
+class RefundedSeatsGone(ApiError):
+    status_code = 409
+    message = "The hold expired and its seats were sold meanwhile: the payment was refunded"
+
+
+def take_seats(event_id, quantity, *, now):
+    """`seats.take`; when too few are left, the event's lapsed holds are released first
+    (if it has any) and the seats tried again. The scan for lapsed holds is spared while
+    seats are plentiful, and never skipped when it matters.
+
+    :return: the event with the seats taken.
+    :raise EventNotFound, EventStarted, SoldOut: why they could not be.
+    """
+    try:
+        return seats.take(event_id, quantity, now=now)
+    except seats.SoldOut:
+        if not release_lapsed_holds(now=now, event_id=event_id):
+            raise
+    return seats.take(event_id, quantity, now=now)
+
+
+def release_lapsed_holds(*, now, event_id=None):
+    """Release the lapsed holds (of one event, or all), seats back once each; a released
+    hold's unfinished PaymentIntent is cancelled, so a late confirmation in the browser
+    cannot charge for seats that are gone.
+
+    :return: how many holds this process released.
+    """
+    released = seats.release_lapsed(now=now, event_id=event_id)
+    for ticket in released:
+        if ticket.get("paymentIntent"):
+            cancel_unfinished(ticket["paymentIntent"], now=now)
+    return len(released)
+
+
+def cancel_unfinished(intent_id, *, now):
+    """Cancel a released hold's PaymentIntent; if it already succeeded, settle it (seats
+    re-taken, or the money refunded)."""
+    try:
+        settle_where_nobody_waits(payments.gateway.cancel_intent(intent_id), now=now)
+    except ApiError as error:  # Stripe down: the webhook settles it when it comes
+        log.warning("could not cancel %s: %s", intent_id, error.message)
+
+
+def settle(intent, *, now):
+    """Apply a succeeded PaymentIntent to its ticket, once, whatever reports it.
+
+    Confirms the pending ticket; for a lapsed hold, takes its seats again if they are
+    still free; otherwise refunds at once. Nobody keeps money without a seat.
+
+    :return: the confirmed ticket (with its event).
+    :raise RefundedSeatsGone: the money went back.
+    """
+    ticket = tickets.store.get(ticket_id_of(intent))
+    if ticket is None or intent.amount != ticket["amount"] or intent.currency != ticket["currency"]:
+        refund(intent, ticket, now=now)
+        raise RefundedSeatsGone()
+    confirmed = tickets.store.confirm_paid(ticket["_id"], intent.id, now=now)
+    if not confirmed:
+        ticket = tickets.store.get(ticket["_id"])
+        if ticket["status"] == "confirmed" and ticket.get("paymentIntent") == intent.id:
+            confirmed = True  # settled already, by whoever reported it first
+        elif ticket["status"] == "expired" and ticket.get("paymentIntent") in (None, intent.id):
+            confirmed = retake_seats(ticket, intent.id, now=now)
+    if not confirmed:
+        refund(intent, ticket, now=now)
+        raise RefundedSeatsGone()
+    payments.store.record(intent.id, ticket=ticket, amount=intent.amount, currency=intent.currency,
+                          status="succeeded", now=now)
+    return tickets.store.get_with_event(ticket["_id"])
+
+
+def settle_where_nobody_waits(intent, *, now):
+    """`settle` a succeeded PaymentIntent of one of our tickets, for the poll, the webhook
+    and a released hold: there a refund is an outcome (the ticket says `refunded`), not an
+    error, and a PaymentIntent that names no ticket of ours is not ours to refund."""
+    if intent.status == "succeeded" and ticket_id_of(intent):
+        with suppress(RefundedSeatsGone):
+            settle(intent, now=now)
+
+
+def retake_seats(ticket, intent_id, *, now):
+    """Money arrived for a lapsed hold: take its seats again if they are still free.
+
+    :return: whether it is confirmed (not: seats gone, event started, or changed meanwhile).
+    """
+    try:
+        take_seats(ticket["event"], ticket["quantity"], now=now)
+    except (seats.EventNotFound, seats.EventStarted, seats.SoldOut):
+        return False
+    confirmed = tickets.store.confirm_paid(ticket["_id"], intent_id, now=now, from_status="expired")
+    if not confirmed:
+        seats.give_back(ticket, now=now)
+    return confirmed
+
+
+def refund(intent, ticket, *, now):
+    """Give a payment back, once: the first caller claims the refund, the others skip it."""
+    if not payments.store.claim_refund(intent.id):
+        return  # someone else is refunding it, or has
+    try:
+        payments.gateway.refund_intent(intent.id)
+    except ApiError:
+        payments.store.drop_refund_claim(intent.id)
+        raise
+    payments.store.refund_done(intent.id, ticket_id=ticket and ticket["_id"], amount=intent.amount,
+                               currency=intent.currency, now=now)
+    if ticket is not None:
+        mark_refunded(ticket["_id"], now=now, statuses=("expired", "cancelled"))
+    log.warning("refunded %s: its ticket could not be confirmed", intent.id)
+
+
+def mark_refunded(ticket_id, *, now, statuses):
+    """The ticket's money went back: `refunded`; a ticket that held seats gives them back."""
+    before = tickets.store.mark_refunded(ticket_id, now=now, statuses=statuses)
+    if before is not None and before["status"] in tickets.store.HOLDING:
+        seats.give_back(before, now=now)
+
+
+def refresh(ticket, *, now):
+    """Ask Stripe about a pending ticket's payment and apply what it says (for polling).
+
+    Also while a charge is marked in flight: settling is idempotent, and it recovers a
+    charge whose confirmation could not be written (a database fault after Stripe said yes).
+    Stripe being down is logged, not an error: the ticket is shown as stored.
+
+    :return: the ticket with its event, as it is now.
+    """
+    if ticket["status"] == "pending" and ticket.get("paymentIntent"):
+        try:
+            intent = payments.gateway.retrieve_intent(ticket["paymentIntent"])
+            if intent.status == "succeeded":
+                settle_where_nobody_waits(intent, now=now)
+            elif error_message(intent):
+                tickets.store.end_charge(ticket["_id"], error=error_message(intent), now=now)
+        except ApiError as error:
+            log.warning("could not refresh %s: %s", ticket["paymentIntent"], error.message)
+    return tickets.store.get_with_event(ticket["_id"])
+
+
+def ticket_id_of(stripe_object):
+    """The ticket a PaymentIntent is for (its metadata), or None."""
+    metadata = getattr(stripe_object, "metadata", None)
+    ticket_id = metadata.to_dict().get("ticketId") if metadata else None
+    return ObjectId(ticket_id) if ticket_id and ObjectId.is_valid(ticket_id) else None
+
+
+def error_message(stripe_object):
+    error = getattr(stripe_object, "last_payment_error", None)
+    return error.to_dict().get("message") if error else None

@@ -1,0 +1,31 @@
+"""Stripe's webhook events, applied once per event id, re-reading the PaymentIntent
+rather than trusting the event's copy, so the order of arrival does not matter."""
+
+from .. import payments, tickets
+from . import settlement
+
+
+def handle_event(event, *, now):
+    """Apply a verified Stripe event (`payment_intent.succeeded`, `.payment_failed`,
+    `charge.refunded`); an event id already handled is ignored."""
+    if payments.store.event_handled(event.id):
+        return
+    data = event.data.object
+    if event.type == "payment_intent.succeeded":
+        settlement.settle_where_nobody_waits(payments.gateway.retrieve_intent(data.id), now=now)
+    elif event.type == "payment_intent.payment_failed":
+        ticket_id = settlement.ticket_id_of(data)
+        ticket = tickets.store.get(ticket_id) if ticket_id else None
+        if ticket is not None and ticket["status"] == "pending":
+            tickets.store.end_charge(ticket["_id"], error=settlement.error_message(data), now=now)
+    elif event.type == "charge.refunded" and getattr(data, "payment_intent", None):
+        refunded_outside(data.payment_intent, now=now)
+    payments.store.mark_event_handled(event.id, event.type, now=now)
+
+
+def refunded_outside(intent_id, *, now):
+    """A refund made in Stripe's dashboard: the ticket is refunded and its seats go back."""
+    ticket = tickets.store.get_by_intent(intent_id)
+    if ticket is not None:
+        settlement.mark_refunded(ticket["_id"], now=now, statuses=("confirmed", "pending", "expired"))
+        payments.store.mark_refunded(intent_id, now=now)

@@ -1,0 +1,163 @@
+"""The `tickets` collection: the only code that reads or writes it.
+
+Every change of a ticket's state is one conditional `update_one` keyed by `_id`, whose
+filter says the state it changes from: of any number of processes trying the same
+change, exactly one matches. The ticket is read before or after when its state is
+needed (see "Query shapes" in `db.py`).
+"""
+
+from datetime import timedelta
+
+from ..db import get_db
+
+HOLDING = ("pending", "confirmed")
+# A hold is not released while a charge for it may still be running: longer than any Stripe
+# call lasts (timeout x (retries + 1)), short enough that a crashed charge frees the seats.
+CHARGE_GRACE = timedelta(minutes=2)
+LAPSED_BATCH = 1000
+WITH_EVENT = [
+    {"$lookup": {"from": "events", "localField": "event", "foreignField": "_id", "as": "event"}},
+    {"$unwind": "$event"},
+]
+
+
+def insert(ticket):
+    get_db().tickets.insert_one(ticket)
+
+
+def exists(ticket_id):
+    return get_db().tickets.find_one({"_id": ticket_id}, {"_id": 1}) is not None
+
+
+def get(ticket_id):
+    """The ticket as stored (its event as an id), or None."""
+    return get_db().tickets.find_one({"_id": ticket_id})
+
+
+def get_with_event(ticket_id):
+    """The ticket with its event, or None."""
+    found = list(get_db().tickets.aggregate([{"$match": {"_id": ticket_id}}, *WITH_EVENT]))
+    return found[0] if found else None
+
+
+def get_by_intent(intent_id):
+    return get_db().tickets.find_one({"paymentIntent": intent_id})
+
+
+def list_for_user(user_id):
+    """The user's tickets, newest first, each with its event, in one aggregation."""
+    pipeline = [{"$match": {"user": user_id}}, {"$sort": {"createdAt": -1, "_id": -1}}, *WITH_EVENT]
+    return list(get_db().tickets.aggregate(pipeline))
+
+
+def list_page(*, page, limit):
+    """One page of all tickets, newest first, each with its event, and the total."""
+    tickets = get_db().tickets
+    pipeline = [
+        {"$sort": {"createdAt": -1, "_id": -1}},
+        {"$skip": (page - 1) * limit},
+        {"$limit": limit},
+        *WITH_EVENT,
+    ]
+    return list(tickets.aggregate(pipeline)), tickets.count_documents({})
+
+
+def not_charging(now):
+    """No charge in flight, or one started so long ago that it cannot be running any more
+    (`$not` matches a missing `chargingSince` too; not an `$or`: see "Query shapes" in `db.py`)."""
+    return {"chargingSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
+
+
+def lapsed_holds(*, now, event_id=None):
+    """Pending tickets whose hold lapsed (of one event, or of all), a batch at a time."""
+    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields
+    if event_id is not None:
+        lapsed = {"event": event_id, **lapsed}
+    projection = {"event": 1, "quantity": 1, "paymentIntent": 1}
+    return list(get_db().tickets.find(lapsed, projection).limit(LAPSED_BATCH))
+
+
+def expire(ticket, *, now):
+    """pending -> expired, if the ticket is still as found and not being charged.
+
+    :return: whether this call expired it (exactly one of any number of callers does).
+    """
+    return get_db().tickets.update_one(
+        {"_id": ticket["_id"], "status": "pending", "paymentIntent": ticket.get("paymentIntent"),
+         **not_charging(now)},
+        {"$set": {"status": "expired", "updatedAt": now}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+
+
+def next_lapse():
+    """When the earliest pending hold lapses (None when none is pending)."""
+    ticket = get_db().tickets.find_one({"status": "pending"}, {"expiresAt": 1}, sort=[("expiresAt", 1)])
+    return ticket["expiresAt"] if ticket else None
+
+
+def claim_for_charge(ticket_id, user_id, amount, *, now):
+    """Mark a charge of `amount` as started on the user's pending, unexpired ticket of that
+    amount, if none is running.
+
+    Only one request can hold the claim; while it does, the hold cannot lapse. The update
+    alone decides who holds it; the ticket is then read by `_id`.
+    :return: the ticket with the claim, or None (the caller reads the ticket to say why).
+    """
+    claimed = get_db().tickets.update_one(
+        {"_id": ticket_id, "user": user_id, "amount": amount, "status": "pending", "expiresAt": {"$gt": now},
+         **not_charging(now)},
+        {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
+    ).modified_count
+    return get(ticket_id) if claimed else None
+
+
+def end_charge(ticket_id, *, now, error=None):
+    """The charge is over without confirming the ticket (declined, needs the browser, failed)."""
+    get_db().tickets.update_one(
+        {"_id": ticket_id},
+        {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"lastPaymentError": error, "updatedAt": now}},
+    )
+
+
+def set_intent(ticket_id, intent_id, *, now):
+    get_db().tickets.update_one(
+        {"_id": ticket_id}, {"$set": {"paymentIntent": intent_id, "updatedAt": now}, "$inc": {"__v": 1}}
+    )
+
+
+def confirm_paid(ticket_id, intent_id, *, now, from_status="pending"):
+    """pending (or expired, after seats were re-taken) -> confirmed, for this payment only.
+
+    :return: whether this call confirmed it (False: it was no longer in `from_status`).
+    """
+    return get_db().tickets.update_one(
+        {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
+        {"$set": {"status": "confirmed", "paymentIntent": intent_id, "expiresAt": None,
+                  "lastPaymentError": None, "updatedAt": now},
+         "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+
+
+def mark_refunded(ticket_id, *, now, statuses):
+    """The ticket's money went back: `refunded`, from any of `statuses`.
+
+    :return: the ticket as it was before (its status says whether it held seats), or
+        None when it was in none of `statuses`.
+    """
+    while (ticket := get(ticket_id)) is not None and ticket["status"] in statuses:
+        changed = get_db().tickets.update_one(  # only if unchanged since read: then its status is the one to undo
+            {"_id": ticket_id, "__v": ticket["__v"]},
+            {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
+        ).modified_count
+        if changed:
+            return ticket
+    return None
+
+
+def seats_held_by_event():
+    """{event id: seats its pending and confirmed tickets hold}, for `reconcile`."""
+    pipeline = [
+        {"$match": {"status": {"$in": list(HOLDING)}}},
+        {"$group": {"_id": "$event", "seats": {"$sum": "$quantity"}}},
+    ]
+    return {row["_id"]: row["seats"] for row in get_db().tickets.aggregate(pipeline)}

@@ -2,6 +2,20 @@
 
 pymongo's client is thread-safe and pools connections, so it is made once per app in
 `init_app`, never per request. It is not fork-safe: gunicorn must not `--preload`.
+
+Query shapes. Every query is written in a shape that both MongoDB and the embedded
+development server (SecantusDB) answer from an index. SecantusDB scans the whole
+collection for:
+
+- any `find_one_and_update` (its write re-asserts the filter under a top-level `$and`);
+- a filter with a top-level `$or` or `$expr`;
+- a filter whose fields are not exactly the fields of one of the indexes below.
+
+So a document changes by a conditional `update_one` keyed by `_id`, read before or after
+when its state is needed; "not X" is a `$not` rather than an `$or`; two fields are not
+compared in a filter (the value read is compared instead); and a scan queries exactly
+its index's fields. On MongoDB these shapes cost the same as the others. What a scan
+costs, measured side by side with these shapes, is in BENCHMARKS.md (`make bench`).
 """
 
 from datetime import UTC, datetime
@@ -37,8 +51,7 @@ INDEXES = {
     "tickets": [
         IndexModel([("user", ASCENDING), ("createdAt", DESCENDING)], name="user_newest"),
         IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
-        # Lapsed holds of one event, and of all: queried with exactly these fields, as
-        # SecantusDB uses a compound index only for a filter on its fields alone.
+        # Lapsed holds of one event, and of all: queried with exactly these fields (query shapes, above).
         IndexModel([("event", ASCENDING), ("status", ASCENDING), ("expiresAt", ASCENDING)], name="event_lapsed_holds"),
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),

@@ -9,7 +9,8 @@ measured side by side in one run, printed as a table (and written to BENCHMARKS.
   Stripe stand-in; then the same rush for another event with as many buyers at a time as
   gunicorn has threads, so the latency of a request is told apart from its wait in line;
 - login at the configured bcrypt cost, against the bound `cores / time of one hash`;
-- peak RSS of each gunicorn worker.
+- peak RSS of each gunicorn worker;
+- the embedded database's scans, next to the query shapes that avoid them (`query_shapes.py`).
 
     python -m tests.bench.onsale [--seconds 10] [--buyers 1000] [--seats 200] [--write BENCHMARKS.md]
 """
@@ -35,6 +36,7 @@ import stripe
 from bson import ObjectId
 from pymongo import MongoClient
 
+from tests.bench import query_shapes
 from tests.bench.race import BENCH_KEY, percentile, seed_buyers, start_server
 from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port
 
@@ -232,6 +234,7 @@ def measure(options):
     standin = EmbeddedStripe().start()
     results = {}
     try:
+        results["query_shapes"] = query_shapes.measure(database.uri)
         event_id = seed(database.uri, options.seats)
         buyers = seed_buyers(database.uri, DATABASE, options.buyers, data_dir)
         gunicorn, base_url = start_gunicorn(database.uri, standin.url, data_dir)
@@ -291,6 +294,7 @@ def table(results, options):
                 f"{login[0] / bound:.0%} of the bound {bound:.1f} /s (target {TARGETS['login_vs_bound']:.0%}) |")
     rows.append(f"| peak RSS per gunicorn worker | {', '.join(f'{mb:.0f} MB' for mb in results['rss_mb'])} | "
                 f"target < {TARGETS['rss_mb']:.0f} MB |")
+    rows += query_shapes.rows(results["query_shapes"])
     return "\n".join(rows)
 
 

@@ -49,7 +49,7 @@ def take_seats(event, quantity, *, now):
     Its filter re-checks the rule on the stored event: it matches only while the event
     has not started, has the capacity read, and has `quantity` seats left, so no
     interleaving of processes can sell a seat twice. (Not an `$expr` comparing the two
-    fields: see "Query shapes" in `db.py`.)
+    fields: query shapes, `db.py`.)
 
     :return: the event as read, with the seats taken; None when the filter no longer
         matched (the event changed since it was read).

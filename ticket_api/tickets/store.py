@@ -3,7 +3,7 @@
 Every change of a ticket's state is one conditional `update_one` keyed by `_id`, whose
 filter says the state it changes from: of any number of processes trying the same
 change, exactly one matches. The ticket is read before or after when its state is
-needed (see "Query shapes" in `db.py`).
+needed (query shapes: `db.py`).
 """
 
 from datetime import timedelta
@@ -64,13 +64,13 @@ def list_page(*, page, limit):
 
 def not_charging(now):
     """No charge in flight, or one started so long ago that it cannot be running any more
-    (`$not` matches a missing `chargingSince` too; not an `$or`: see "Query shapes" in `db.py`)."""
+    (`$not` matches a missing `chargingSince` too; not an `$or`: query shapes, `db.py`)."""
     return {"chargingSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
 def lapsed_holds(*, now, event_id=None):
     """Pending tickets whose hold lapsed (of one event, or of all), a batch at a time."""
-    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields
+    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields: query shapes, `db.py`
     if event_id is not None:
         lapsed = {"event": event_id, **lapsed}
     projection = {"event": 1, "quantity": 1, "paymentIntent": 1}

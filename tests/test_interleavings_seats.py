@@ -10,7 +10,7 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from ticket_api import close, create_app, db
-from ticket_api.events import store as event_store
+from ticket_api.events.store import give_back_seats
 from ticket_api.sales import seats
 
 
@@ -155,7 +155,7 @@ def test_a_give_back_never_drives_the_counter_below_zero(app, events, database):
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"seatsTaken": 1}})
 
     with app.app_context():
-        event_store.give_back_seats(ObjectId(event["_id"]), 3, now=db.utcnow())
+        give_back_seats(ObjectId(event["_id"]), 3, now=db.utcnow())
 
     assert seats_taken(database, event) == 1
 

@@ -24,7 +24,7 @@ def register_commands(app):
                   help="Wait for reservations caught mid-way before counting.")
     def reconcile(dry_run, settle_seconds):
         """Recompute every event's seat counter from its tickets; report and repair drift."""
-        drifts, checked = find_drifts(repair=not dry_run, settle_seconds=settle_seconds)
+        drifts, checked = find_drifts(repair=not dry_run, now=utcnow(), settle_seconds=settle_seconds)
         for drift in drifts:
             outcome = "repaired" if drift.repaired else ("not repaired (dry run)" if dry_run
                                                           else "changed meanwhile: run again")

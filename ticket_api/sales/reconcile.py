@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 
 from .. import events, tickets
-from ..db import utcnow
 from . import settlement
 
 SETTLE_SECONDS = 2.0
@@ -31,12 +30,12 @@ class Drift:
     repaired: bool
 
 
-def find_drifts(*, repair, settle_seconds=SETTLE_SECONDS):
+def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
     """Compare every event's counter with the seats its tickets hold; repair when asked.
 
     :return: (the drifts, how many events were checked).
     """
-    settlement.release_lapsed_holds(now=utcnow())
+    settlement.release_lapsed_holds(now=now)
     counters = events.store.seat_counters()
     time.sleep(settle_seconds)
     held = tickets.store.seats_held_by_event()
@@ -44,6 +43,6 @@ def find_drifts(*, repair, settle_seconds=SETTLE_SECONDS):
     for event in counters:
         seats = held.get(event["_id"], 0)
         if seats != event["seatsTaken"]:
-            repaired = repair and events.store.correct_seats(event, seats, now=utcnow())
+            repaired = repair and events.store.correct_seats(event, seats, now=now)
             drifts.append(Drift(event["_id"], event["name"], event["seatsTaken"], seats, repaired))
     return drifts, len(counters)

@@ -40,6 +40,15 @@ class ApiError(Exception):
         self.status_code = status_code or self.status_code
 
 
+class KeptChanging(RuntimeError):
+    """A conditional write, retried after each miss (the document changed since it was
+    read), kept missing: a bug or a livelock, never an answer to give a client (a 500)."""
+
+
+# How often a conditional write is retried after the document changed under it.
+MAX_ATTEMPTS = 20
+
+
 def http_error_response(error):
     """Shape a werkzeug/flask-smorest/flask-limiter HTTP error as this API's error body."""
     data = getattr(error, "data", None) or {}

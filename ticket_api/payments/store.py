@@ -12,6 +12,7 @@ from contextlib import suppress
 from pymongo.errors import DuplicateKeyError
 
 from ..db import get_db
+from ..errors import MAX_ATTEMPTS, KeptChanging
 
 
 def record(intent_id, *, ticket, amount, currency, status, now):
@@ -69,7 +70,7 @@ def claim_key(key_id, fingerprint, *, now, keep_for):
     """
     keys = get_db().idempotency_keys
     keys.delete_one({"_id": key_id, "createdAt": {"$lte": now - keep_for}})
-    for _ in range(3):  # a stored record is deleted when its request fails: then claim it anew
+    for _ in range(MAX_ATTEMPTS):  # a stored record is deleted when its request fails: then claim it anew
         try:
             keys.insert_one({"_id": key_id, "fingerprint": fingerprint, "createdAt": now})
             return None
@@ -77,7 +78,7 @@ def claim_key(key_id, fingerprint, *, now, keep_for):
             stored = keys.find_one({"_id": key_id})
         if stored is not None:
             return stored
-    raise RuntimeError(f"idempotency key {key_id}: claimed and dropped three times in a row")
+    raise KeptChanging(f"idempotency key {key_id}: claimed and dropped {MAX_ATTEMPTS} times in a row")
 
 
 def keep_reply(key_id, status, body):

@@ -7,11 +7,7 @@ back once. This module never calls Stripe: it returns the holds it released, and
 """
 
 from .. import events, tickets
-from ..errors import ApiError
-
-# Each retry follows a conditional update that did not match because the event changed
-# between its read and its write; more than a few in a row means something is wrong.
-MAX_ATTEMPTS = 20
+from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 
 
 class EventNotFound(ApiError):
@@ -24,10 +20,6 @@ class EventStarted(ApiError):
 
 class SoldOut(ApiError):
     status_code, message = 409, "Sold out"
-
-
-class KeptChanging(RuntimeError):
-    """A conditional update kept missing: a bug or a livelock, never an answer to a buyer."""
 
 
 def take(event_id, quantity, *, now):

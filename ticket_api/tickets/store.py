@@ -9,6 +9,7 @@ needed (query shapes: `db.py`).
 from datetime import timedelta
 
 from ..db import get_db
+from ..errors import MAX_ATTEMPTS, KeptChanging
 
 HOLDING = ("pending", "confirmed")
 # A hold is not released while a charge for it may still be running: longer than any Stripe
@@ -144,14 +145,17 @@ def mark_refunded(ticket_id, *, now, statuses):
     :return: the ticket as it was before (its status says whether it held seats), or
         None when it was in none of `statuses`.
     """
-    while (ticket := get(ticket_id)) is not None and ticket["status"] in statuses:
+    for _ in range(MAX_ATTEMPTS):
+        ticket = get(ticket_id)
+        if ticket is None or ticket["status"] not in statuses:
+            return None
         changed = get_db().tickets.update_one(  # only if unchanged since read: then its status is the one to undo
             {"_id": ticket_id, "__v": ticket["__v"]},
             {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
         ).modified_count
         if changed:
             return ticket
-    return None
+    raise KeptChanging(f"ticket {ticket_id}: not marked refunded after {MAX_ATTEMPTS} attempts")
 
 
 def seats_held_by_event():

@@ -1,21 +1,16 @@
-"""A real database for every test: our own SecantusDB server (or `MONGODB_URI` when set),
-and a fresh, empty database on it for each test, dropped afterwards."""
+"""Fixtures only (helpers are in `support.py`). A real database for every test: our own
+SecantusDB server (or `MONGODB_URI` when set), and a fresh, empty database on it for each
+test, dropped afterwards; and a real Stripe stand-in over HTTP."""
 
-import itertools
 import os
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import stripe
-from bson import ObjectId
 from pymongo import MongoClient
 
-from ticket_api import close, create_app, db, security
-from ticket_api.embedded import EmbeddedDatabase, EmbeddedStripe
-
-PASSWORD = "correct horse battery"
-WEBHOOK_SECRET = "whsec_tests"
+from support import WEBHOOK_SECRET, AuthActions, EmbeddedDatabase, EmbeddedStripe, Events
+from ticket_api import close, create_app, db
 
 
 @pytest.fixture(scope="session")
@@ -88,87 +83,6 @@ def raw_client(mongodb_uri):
     client = MongoClient(mongodb_uri)
     yield client
     client.close()
-
-
-class AuthActions:
-    """Sign up and log in through the API, as a frontend would."""
-
-    numbers = itertools.count(1)
-
-    def __init__(self, client, app):
-        self.client = client
-        self.app = app
-
-    def signup(self, username=None, email=None, password=PASSWORD):
-        n = next(self.numbers)
-        body = {
-            "username": username or f"user{n}",
-            "email": email or f"user{n}@example.com",
-            "password": password,
-        }
-        response = self.client.post("/auth/signup", json=body)
-        assert response.status_code == 201, response.json
-        return {**response.json, "password": password}
-
-    def login(self, email, password=PASSWORD):
-        response = self.client.post("/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 201, response.json
-        return response.json["token"]
-
-    def user_headers(self, **signup_fields):
-        """Headers of a newly signed-up, logged-in user."""
-        user = self.signup(**signup_fields)
-        return bearer(self.login(user["email"], user["password"]))
-
-    def admin_headers(self):
-        user = self.signup()
-        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": "admin"}})
-        return bearer(self.login(user["email"]))
-
-    def many_user_headers(self, count):
-        """Headers of `count` users stored directly: quicker than signing each one up."""
-        now = db.utcnow()
-        users = [
-            {"username": f"buyer{n}", "email": f"buyer{n}@example.com", "passwordHash": "-",
-             "role": "user", "createdAt": now, "updatedAt": now, "__v": 0}
-            for n in range(count)
-        ]
-        db.get_db(self.app).users.insert_many(users)
-        with self.app.app_context():
-            return [bearer(security.issue_token(user)) for user in users]
-
-
-class Events:
-    """Create events through the API, as venue staff would."""
-
-    def __init__(self, client, auth):
-        self.client = client
-        self.auth = auth
-        self._admin = None
-
-    @property
-    def admin(self):
-        if self._admin is None:
-            self._admin = self.auth.admin_headers()
-        return self._admin
-
-    def create(self, **fields):
-        body = {"name": "Jazz night", "date": in_days(30), "capacity": 100, "price": 2500, **fields}
-        response = self.client.post("/events", json=body, headers=self.admin)
-        assert response.status_code == 201, response.json
-        return response.json
-
-
-def in_days(days):
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def db_id(document):
-    return ObjectId(document["_id"])
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from conftest import PASSWORD, WEBHOOK_SECRET
+from support import PASSWORD, WEBHOOK_SECRET
 from ticket_api.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 import requests
 from pymongo import MongoClient
 
-from conftest import PASSWORD
+from support import PASSWORD
 from ticket_api import close, create_app
 from ticket_api.embedded import EmbeddedDatabase, free_port
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from conftest import in_days
+from support import in_days
 from ticket_api import close, create_app
 from ticket_api.events import listing
 

@@ -6,9 +6,8 @@ retryable writes."""
 import pytest
 from bson import ObjectId
 from pymongo import monitoring
-from test_payments import intents_for, stored
 
-from conftest import PASSWORD, bearer
+from support import PASSWORD, bearer, intents_for, stored
 from ticket_api import close, create_app
 
 SIGNUP = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PASSWORD
+from support import PASSWORD
 
 FROM = {"REMOTE_ADDR": "203.0.113.7"}
 

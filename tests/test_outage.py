@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, bearer
+from support import PASSWORD, bearer
 from ticket_api import close, create_app, db
 from ticket_api.embedded import EmbeddedDatabase
 

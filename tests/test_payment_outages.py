@@ -1,14 +1,12 @@
 """Payments against a stand-in that goes away, and webhooks the stand-in really sends."""
 
 import threading
-import time
 
 import pytest
 import requests
-from test_payments import VISA, browser_confirms, pay, stored
 from werkzeug.serving import make_server
 
-from conftest import WEBHOOK_SECRET
+from support import VISA, WEBHOOK_SECRET, browser_confirms, pay, stored, wait_for
 from ticket_api import close, create_app
 from ticket_api.embedded import EmbeddedStripe, free_port
 
@@ -59,15 +57,6 @@ def live_app(settings):
     yield app, f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     close(app)
-
-
-def wait_for(condition, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_the_stand_ins_webhook_confirms_the_browser_flow(live_app, stripe_standin, auth, events, database):

@@ -1,19 +1,15 @@
 """Every row of API.md's Payment table, through the real SDK against a real stand-in process."""
 
 import hashlib
-import hmac
 import json
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from bson import ObjectId
 
-from conftest import WEBHOOK_SECRET
-
-VISA = "pm_card_visa"
+from support import VISA, WEBHOOK_SECRET, browser_confirms, charged, intents_for, pay, signed, stored
 
 
 @pytest.fixture
@@ -27,26 +23,6 @@ def held(client, events, buyer):
     event = events.create(capacity=10, price=2500)
     response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer)
     return response.json
-
-
-def pay(client, headers, ticket, token=VISA, **overrides):
-    body = {"ticketId": ticket["_id"], "amount": ticket["amount"], **overrides}
-    if token:
-        body["token"] = token
-    return client.post("/payment", json=body, headers=headers)
-
-
-def intents_for(stand_in, ticket):
-    every = stand_in.payment_intents.list(params={"limit": 100}).data
-    return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
-
-
-def charged(stand_in, ticket):
-    return [intent for intent in intents_for(stand_in, ticket) if intent.status == "succeeded"]
-
-
-def stored(database, ticket):
-    return database.tickets.find_one({"_id": ObjectId(ticket["_id"])})
 
 
 def test_paying_a_held_ticket_confirms_it(client, buyer, held, stand_in, database):
@@ -254,12 +230,6 @@ def test_idempotency_keys_belong_to_their_user(client, auth, held, buyer, stand_
     assert other.status_code == 404
 
 
-def browser_confirms(standin_url, intent_id, client_secret, payment_method=VISA):
-    """What stripe.confirmCardPayment does: the publishable key and the client secret."""
-    data = {"payment_method": payment_method, "client_secret": client_secret, "key": "pk_test_tests"}
-    return requests.post(f"{standin_url}/v1/payment_intents/{intent_id}/confirm", data=data, timeout=10)
-
-
 def test_client_side_flow_confirmed_by_polling_the_ticket(client, buyer, held, stripe_standin, database):
     started = pay(client, buyer, held, token=None)
     assert started.status_code == 202
@@ -336,18 +306,6 @@ def test_money_for_a_lapsed_hold_retakes_free_seats(client, buyer, held, stand_i
 
     assert stored(database, held)["status"] == "confirmed"
     assert database.events.find_one()["seatsTaken"] == 2
-
-
-def signed(event_type, obj, secret=WEBHOOK_SECRET, event_id=None):
-    """A webhook request as Stripe signs it."""
-    payload = json.dumps({
-        "id": event_id or f"evt_{ObjectId()}", "object": "event", "type": event_type,
-        "created": int(time.time()), "data": {"object": obj},
-    })
-    timestamp = int(time.time())
-    signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return {"data": payload, "headers": {"Stripe-Signature": f"t={timestamp},v1={signature}",
-                                        "Content-Type": "application/json"}}
 
 
 def test_money_for_a_lapsed_hold_whose_seats_were_sold_is_refunded(

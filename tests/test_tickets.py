@@ -6,29 +6,13 @@ import pytest
 from bson import ObjectId
 from pymongo import monitoring
 
-from conftest import bearer, in_days
+from support import bearer, in_days, lapse, parse_time, reserve
 from ticket_api import close, create_app
 
 TICKET_FIELDS = {
     "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "createdAt",
     "updatedAt", "__v",
 }
-
-
-def parse_time(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def reserve(client, headers, event, **fields):
-    return client.post("/tickets", json={"eventId": event["_id"], **fields}, headers=headers)
-
-
-def lapse(database, ticket):
-    """Move a hold's expiry into the past, as if HOLD_MINUTES had gone by."""
-    database.tickets.update_one(
-        {"_id": ObjectId(ticket["_id"])},
-        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
-    )
 
 
 def test_a_paid_event_is_held_pending(client, auth, events, database):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from conftest import bearer
+from support import bearer
 from ticket_api import close, create_app
 
 

@@ -1,0 +1,179 @@
+"""What the tests share besides fixtures: constants, helper classes and functions.
+
+Tests import from here, never from `conftest.py` or from another test module. The
+development stand-ins are imported here only (and in `conftest.py` through here), so that
+a move of their modules changes one line.
+"""
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import requests
+from bson import ObjectId
+
+from ticket_api import db, security
+from ticket_api.embedded import EmbeddedDatabase as EmbeddedDatabase
+from ticket_api.embedded import EmbeddedStripe as EmbeddedStripe
+from ticket_api.embedded import free_port as free_port
+
+LAUNCHER = "ticket_api.launcher"  # `python -m` it: what `make run` runs
+PASSWORD = "correct horse battery"
+WEBHOOK_SECRET = "whsec_tests"
+VISA = "pm_card_visa"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def in_days(days):
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+def parse_time(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def db_id(document):
+    return ObjectId(document["_id"])
+
+
+def wait_for(condition, seconds=10):
+    """Poll `condition` until it is true (True) or `seconds` have gone by (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+class AuthActions:
+    """Sign up and log in through the API, as a frontend would."""
+
+    numbers = itertools.count(1)
+
+    def __init__(self, client, app):
+        self.client = client
+        self.app = app
+
+    def signup(self, username=None, email=None, password=PASSWORD):
+        n = next(self.numbers)
+        body = {
+            "username": username or f"user{n}",
+            "email": email or f"user{n}@example.com",
+            "password": password,
+        }
+        response = self.client.post("/auth/signup", json=body)
+        assert response.status_code == 201, response.json
+        return {**response.json, "password": password}
+
+    def login(self, email, password=PASSWORD):
+        response = self.client.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 201, response.json
+        return response.json["token"]
+
+    def user_headers(self, **signup_fields):
+        """Headers of a newly signed-up, logged-in user."""
+        user = self.signup(**signup_fields)
+        return bearer(self.login(user["email"], user["password"]))
+
+    def admin_headers(self):
+        user = self.signup()
+        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": "admin"}})
+        return bearer(self.login(user["email"]))
+
+    def many_user_headers(self, count):
+        """Headers of `count` users stored directly: quicker than signing each one up."""
+        now = db.utcnow()
+        users = [
+            {"username": f"buyer{n}", "email": f"buyer{n}@example.com", "passwordHash": "-",
+             "role": "user", "createdAt": now, "updatedAt": now, "__v": 0}
+            for n in range(count)
+        ]
+        db.get_db(self.app).users.insert_many(users)
+        with self.app.app_context():
+            return [bearer(security.issue_token(user)) for user in users]
+
+
+class Events:
+    """Create events through the API, as venue staff would."""
+
+    def __init__(self, client, auth):
+        self.client = client
+        self.auth = auth
+        self._admin = None
+
+    @property
+    def admin(self):
+        if self._admin is None:
+            self._admin = self.auth.admin_headers()
+        return self._admin
+
+    def create(self, **fields):
+        body = {"name": "Jazz night", "date": in_days(30), "capacity": 100, "price": 2500, **fields}
+        response = self.client.post("/events", json=body, headers=self.admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+
+# Tickets
+
+
+def reserve(client, headers, event, **fields):
+    return client.post("/tickets", json={"eventId": event["_id"], **fields}, headers=headers)
+
+
+def stored(database, ticket):
+    """The ticket as the database holds it."""
+    return database.tickets.find_one({"_id": ObjectId(ticket["_id"])})
+
+
+def lapse(database, ticket):
+    """Move a ticket's hold expiry into the past, as if HOLD_MINUTES had gone by."""
+    database.tickets.update_one(
+        {"_id": ObjectId(ticket["_id"])},
+        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
+
+
+# Payments
+
+
+def pay(client, headers, ticket, token=VISA, **overrides):
+    body = {"ticketId": ticket["_id"], "amount": ticket["amount"], **overrides}
+    if token:
+        body["token"] = token
+    return client.post("/payment", json=body, headers=headers)
+
+
+def intents_for(stand_in, ticket):
+    """The ticket's PaymentIntents, as the stand-in holds them."""
+    every = stand_in.payment_intents.list(params={"limit": 100}).data
+    return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
+
+
+def charged(stand_in, ticket):
+    return [intent for intent in intents_for(stand_in, ticket) if intent.status == "succeeded"]
+
+
+def browser_confirms(standin_url, intent_id, client_secret, payment_method=VISA):
+    """What stripe.confirmCardPayment does: the publishable key and the client secret."""
+    data = {"payment_method": payment_method, "client_secret": client_secret, "key": "pk_test_tests"}
+    return requests.post(f"{standin_url}/v1/payment_intents/{intent_id}/confirm", data=data, timeout=10)
+
+
+def signed(event_type, obj, secret=WEBHOOK_SECRET, event_id=None):
+    """A webhook request as Stripe signs it: keyword arguments of `client.post`."""
+    payload = json.dumps({
+        "id": event_id or f"evt_{ObjectId()}", "object": "event", "type": event_type,
+        "created": int(time.time()), "data": {"object": obj},
+    })
+    timestamp = int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return {"data": payload, "headers": {"Stripe-Signature": f"t={timestamp},v1={signature}",
+                                        "Content-Type": "application/json"}}

@@ -4,6 +4,7 @@ test, dropped afterwards; and a real Stripe stand-in over HTTP."""
 
 import os
 import uuid
+from contextlib import ExitStack
 
 import pytest
 import stripe
@@ -56,11 +57,27 @@ def settings(mongodb_uri, stripe_standin, tmp_path):
 
 
 @pytest.fixture
-def app(settings):
-    app = create_app(settings)
-    yield app
-    db.get_client(app).drop_database(settings["MONGODB_DB"])
-    close(app)
+def make_app(settings, mongodb_uri):
+    """`make_app(**overrides)`: a new app on `settings` with these changed. Every app made
+    is closed after the test, and its database dropped when it is on the test server."""
+    made = []
+
+    def make(**overrides):
+        app = create_app({**settings, **overrides})
+        made.append(app)
+        return app
+
+    yield make
+    with ExitStack() as cleanup:  # every callback runs, even after one failed
+        for app in made:
+            cleanup.callback(close, app)
+            if app.config["MONGODB_URI"] == mongodb_uri:
+                cleanup.callback(db.get_client(app).drop_database, app.config["MONGODB_DB"])
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ticket_api import close, create_app
+from ticket_api import create_app
 from ticket_api.config import Config, ConfigError, finalize
 
 
@@ -30,11 +30,9 @@ def test_production_refusal_is_one_clear_line(tmp_path):
     ]
 
 
-def test_development_generates_the_jwt_secret_once_and_keeps_it(settings, tmp_path):
-    first = create_app({**settings, "JWT_SECRET_KEY": None})
-    second = create_app({**settings, "JWT_SECRET_KEY": None})
-    close(first)
-    close(second)
+def test_development_generates_the_jwt_secret_once_and_keeps_it(make_app, tmp_path):
+    first = make_app(JWT_SECRET_KEY=None)
+    second = make_app(JWT_SECRET_KEY=None)
 
     secret = (tmp_path / "jwt-secret").read_text()
     assert len(secret) >= 32

@@ -13,28 +13,26 @@ import requests
 from pymongo import MongoClient
 
 from support import PASSWORD
-from ticket_api import close, create_app
 from ticket_api.embedded import EmbeddedDatabase, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_users_survive_a_restart_of_the_embedded_database(settings, tmp_path):
+def test_users_survive_a_restart_of_the_embedded_database(make_app, tmp_path):
     storage = tmp_path / "db"
     body = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
 
     server = EmbeddedDatabase(storage).start()
-    app = create_app({**settings, "MONGODB_URI": server.uri})
-    assert app.test_client().post("/auth/signup", json=body).status_code == 201
-    close(app)
-    server.stop()
+    try:
+        signup = make_app(MONGODB_URI=server.uri).test_client().post("/auth/signup", json=body)
+    finally:
+        server.stop()
+    assert signup.status_code == 201
 
     server = EmbeddedDatabase(storage).start()
-    app = create_app({**settings, "MONGODB_URI": server.uri})
     try:
-        login = app.test_client().post("/auth/login", json=body)
+        login = make_app(MONGODB_URI=server.uri).test_client().post("/auth/login", json=body)
     finally:
-        close(app)
         server.stop()
 
     assert login.status_code == 201

@@ -10,7 +10,6 @@ import pytest
 from bson import ObjectId
 
 from support import in_days
-from ticket_api import close, create_app
 from ticket_api.events import listing
 
 EVENT_FIELDS = {
@@ -229,15 +228,12 @@ def test_the_list_answers_304_until_an_event_changes(client, auth, events):
     assert changed.headers["ETag"] != etag
 
 
-def test_a_worker_never_lists_what_another_worker_changed(settings, client, auth, events):
+def test_a_worker_never_lists_what_another_worker_changed(make_app, client, auth, events):
     event = events.create(capacity=5)
     assert client.get("/events").json[0]["ticketsAvailable"] == 5  # cached in this app
-    other_worker = create_app(settings)
-    try:
-        other_worker.test_client().post("/tickets", json={"eventId": event["_id"], "quantity": 2},
-                                        headers=auth.user_headers())
-    finally:
-        close(other_worker)
+    other_worker = make_app()
+    other_worker.test_client().post("/tickets", json={"eventId": event["_id"], "quantity": 2},
+                                    headers=auth.user_headers())
 
     assert client.get("/events").json[0]["ticketsAvailable"] == 3
 

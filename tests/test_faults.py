@@ -8,7 +8,6 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from support import PASSWORD, bearer, intents_for, stored
-from ticket_api import close, create_app
 
 SIGNUP = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
 
@@ -99,28 +98,24 @@ class FailTheConfirmation(monitoring.CommandListener):
 
 
 def test_money_taken_when_the_confirmation_cannot_be_written_is_not_lost(
-    settings, auth, events, raw_client, stand_in, database, fail_next
+    make_app, auth, events, raw_client, stand_in, database, fail_next
 ):
     listener = FailTheConfirmation(raw_client)
-    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [listener]}})
-    try:
-        client = app.test_client()
-        user = auth.signup()
-        headers = bearer(auth.login(user["email"]))
-        event = events.create(capacity=5, price=1000)
-        ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
+    client = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [listener]}).test_client()
+    user = auth.signup()
+    headers = bearer(auth.login(user["email"]))
+    event = events.create(capacity=5, price=1000)
+    ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
 
-        paid = client.post("/payment", json={"ticketId": ticket["_id"], "amount": 1000, "token": "pm_card_visa"},
-                           headers=headers)
-        assert listener.armed
-        assert_json_5xx(paid)
-        [intent] = intents_for(stand_in, ticket)
-        assert intent.status == "succeeded"  # Stripe took the money; the ticket could not say so
-        assert stored(database, ticket)["status"] == "pending"
+    paid = client.post("/payment", json={"ticketId": ticket["_id"], "amount": 1000, "token": "pm_card_visa"},
+                       headers=headers)
+    assert listener.armed
+    assert_json_5xx(paid)
+    [intent] = intents_for(stand_in, ticket)
+    assert intent.status == "succeeded"  # Stripe took the money; the ticket could not say so
+    assert stored(database, ticket)["status"] == "pending"
 
-        polled = client.get(f"/tickets/{ticket['_id']}", headers=headers)
-    finally:
-        close(app)
+    polled = client.get(f"/tickets/{ticket['_id']}", headers=headers)
 
     assert polled.json["status"] == "confirmed"
     assert database.payments.find_one({"_id": intent.id})["status"] == "succeeded"

@@ -19,29 +19,25 @@ def own_standin():
     standin.stop()
 
 
-def test_stand_in_down_is_502_and_paying_works_once_it_is_back(settings, own_standin, auth, events, database):
-    app = create_app({**settings, "STRIPE_API_BASE": own_standin.url, "STRIPE_TIMEOUT_SECONDS": 2})
-    try:
-        client = app.test_client()
-        buyer = auth.user_headers()
-        event = events.create(capacity=5, price=1000)
-        ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=buyer).json
-        own_standin.stop()
+def test_stand_in_down_is_502_and_paying_works_once_it_is_back(make_app, own_standin, auth, events, database):
+    client = make_app(STRIPE_API_BASE=own_standin.url, STRIPE_TIMEOUT_SECONDS=2).test_client()
+    buyer = auth.user_headers()
+    event = events.create(capacity=5, price=1000)
+    ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=buyer).json
+    own_standin.stop()
 
-        keyed = {**buyer, "Idempotency-Key": "retry-me"}
-        down = pay(client, keyed, ticket)
-        assert down.status_code == 502
-        assert down.json == {"message": "Payment provider unavailable"}
-        assert stored(database, ticket)["status"] == "pending"
-        assert "chargingSince" not in stored(database, ticket)
-        assert database.payments.count_documents({}) == 0
+    keyed = {**buyer, "Idempotency-Key": "retry-me"}
+    down = pay(client, keyed, ticket)
+    assert down.status_code == 502
+    assert down.json == {"message": "Payment provider unavailable"}
+    assert stored(database, ticket)["status"] == "pending"
+    assert "chargingSince" not in stored(database, ticket)
+    assert database.payments.count_documents({}) == 0
 
-        assert database.idempotency_keys.count_documents({}) == 0  # a 5xx is not kept
+    assert database.idempotency_keys.count_documents({}) == 0  # a 5xx is not kept
 
-        own_standin.start()
-        back = pay(client, keyed, ticket)
-    finally:
-        close(app)
+    own_standin.start()
+    back = pay(client, keyed, ticket)
 
     assert back.status_code == 200
     assert back.json["ticket"]["status"] == "confirmed"

@@ -7,7 +7,6 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from support import bearer, in_days, lapse, parse_time, reserve
-from ticket_api import close, create_app
 
 TICKET_FIELDS = {
     "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "createdAt",
@@ -39,14 +38,11 @@ def test_a_paid_event_is_held_pending(client, auth, events, database):
     assert database.tickets.count_documents({}) == 1
 
 
-def test_hold_minutes_come_from_the_settings(settings, events, auth, client):
-    app = create_app({**settings, "HOLD_MINUTES": 2})
-    try:
-        event = events.create(price=100)
-        other = app.test_client()
-        ticket = reserve(other, auth.user_headers(), event).json
-    finally:
-        close(app)
+def test_hold_minutes_come_from_the_settings(make_app, events, auth):
+    event = events.create(price=100)
+    other = make_app(HOLD_MINUTES=2).test_client()
+
+    ticket = reserve(other, auth.user_headers(), event).json
 
     hold = parse_time(ticket["expiresAt"]) - parse_time(ticket["createdAt"])
     assert hold == timedelta(minutes=2)
@@ -263,12 +259,11 @@ class CommandCounter(monitoring.CommandListener):
 
 
 @pytest.fixture
-def counted(settings):
+def counted(make_app):
     """A second app on the test database, and the names of the database commands it sends."""
     counter = CommandCounter()
-    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [counter]}})
-    yield app.test_client(), counter.names
-    close(app)
+    app = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [counter]})
+    return app.test_client(), counter.names
 
 
 @pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])

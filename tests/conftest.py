@@ -103,6 +103,27 @@ def raw_client(mongodb_uri):
 
 
 @pytest.fixture
+def fail_point(raw_client):
+    """`fail_point(*commands, times=1, close_connection=False, **data)` arms the database's
+    `failCommand` fail point for the app's next `times` commands of these names (all of
+    them when `times` is None): they fail with error 2, or the server closes the connection;
+    `data` adds to the fail point's data (errorCode, writeConcernError...). The fail point
+    is turned off after the test, whether it fired or not."""
+
+    def arm(*commands, times=1, close_connection=False, **data):
+        data = {"failCommands": list(commands), "appName": "ticket_api", **data}
+        if close_connection:
+            data["closeConnection"] = True
+        elif "writeConcernError" not in data:
+            data.setdefault("errorCode", 2)
+        mode = "alwaysOn" if times is None else {"times": times}
+        raw_client.admin.command("configureFailPoint", "failCommand", mode=mode, data=data)
+
+    yield arm
+    raw_client.admin.command("configureFailPoint", "failCommand", mode="off")
+
+
+@pytest.fixture
 def auth(client, app):
     return AuthActions(client, app)
 

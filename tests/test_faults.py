@@ -12,19 +12,6 @@ from support import PASSWORD, bearer, intents_for, stored
 SIGNUP = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
 
 
-@pytest.fixture
-def fail_next(raw_client):
-    """Arm the fail point for the app's next matching command(s); disarmed after the test."""
-
-    def arm(*commands, times=1, close_connection=False):
-        data = {"failCommands": list(commands), "appName": "ticket_api"}
-        data.update({"closeConnection": True} if close_connection else {"errorCode": 2})
-        raw_client.admin.command("configureFailPoint", "failCommand", mode={"times": times}, data=data)
-
-    yield arm
-    raw_client.admin.command("configureFailPoint", "failCommand", mode="off")
-
-
 def assert_json_5xx(response):
     assert response.status_code in (500, 503), response.get_data(as_text=True)
     assert set(response.json) == {"message"}
@@ -33,11 +20,11 @@ def assert_json_5xx(response):
 @pytest.mark.parametrize("close_connection", [False, True])
 @pytest.mark.parametrize("command", ["update", "insert"])  # the seat update (the first), then the ticket insert
 def test_a_failed_reservation_keeps_no_seat_and_a_retry_works(
-    client, auth, events, database, fail_next, command, close_connection
+    client, auth, events, database, fail_point, command, close_connection
 ):
     event = events.create(capacity=5)
     headers = auth.user_headers()
-    fail_next(command, close_connection=close_connection)
+    fail_point(command, close_connection=close_connection)
 
     failed = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=headers)
 
@@ -49,8 +36,8 @@ def test_a_failed_reservation_keeps_no_seat_and_a_retry_works(
     assert database.events.find_one()["seatsTaken"] == 2
 
 
-def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database, fail_next):
-    fail_next("insert", close_connection=True)
+def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database, fail_point):
+    fail_point("insert", close_connection=True)
 
     failed = client.post("/auth/signup", json=SIGNUP)
 
@@ -60,9 +47,9 @@ def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database,
     assert database.users.count_documents({}) == 1
 
 
-def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, auth, fail_next):
+def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, auth, fail_point):
     headers = auth.user_headers()
-    fail_next("update")
+    fail_point("update")
 
     failed = client.post("/auth/logout", headers=headers)
 
@@ -75,8 +62,8 @@ def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, aut
 class FailTheConfirmation(monitoring.CommandListener):
     """Arms the fail point just before the app writes `confirmed` on a ticket."""
 
-    def __init__(self, raw_client):
-        self.raw_client = raw_client
+    def __init__(self, fail_point):
+        self.fail_point = fail_point
         self.armed = False
 
     def started(self, event):
@@ -85,10 +72,7 @@ class FailTheConfirmation(monitoring.CommandListener):
                       and "'confirmed'" in str(command.get("updates")))
         if confirming and not self.armed:
             self.armed = True
-            self.raw_client.admin.command(
-                "configureFailPoint", "failCommand", mode={"times": 1},
-                data={"failCommands": ["update"], "errorCode": 2, "appName": "ticket_api"},
-            )
+            self.fail_point("update")
 
     def succeeded(self, event):
         pass
@@ -98,9 +82,9 @@ class FailTheConfirmation(monitoring.CommandListener):
 
 
 def test_money_taken_when_the_confirmation_cannot_be_written_is_not_lost(
-    make_app, auth, events, raw_client, stand_in, database, fail_next
+    make_app, auth, events, stand_in, database, fail_point
 ):
-    listener = FailTheConfirmation(raw_client)
+    listener = FailTheConfirmation(fail_point)
     client = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [listener]}).test_client()
     user = auth.signup()
     headers = bearer(auth.login(user["email"]))

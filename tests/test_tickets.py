@@ -162,13 +162,10 @@ def test_confirmed_tickets_never_lapse(client, auth, events, database):
     assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
 
 
-def test_a_failed_ticket_insert_gives_the_seats_back(client, auth, events, database, raw_client):
+def test_a_failed_ticket_insert_gives_the_seats_back(client, auth, events, database, fail_point):
     event = events.create(capacity=5)
     headers = auth.user_headers()
-    raw_client.admin.command(
-        "configureFailPoint", "failCommand", mode={"times": 1},
-        data={"failCommands": ["insert"], "errorCode": 2, "appName": "ticket_api"},
-    )
+    fail_point("insert")
 
     response = reserve(client, headers, event, quantity=2)
 

@@ -3,12 +3,14 @@ SecantusDB server (or `MONGODB_URI` when set), and a fresh, empty database on it
 test, dropped afterwards; and a real Stripe stand-in over HTTP."""
 
 import os
+import threading
 import uuid
 from contextlib import ExitStack
 
 import pytest
 import stripe
 from pymongo import MongoClient
+from werkzeug.serving import make_server
 
 from support import WEBHOOK_SECRET, AuthActions, EmbeddedDatabase, EmbeddedStripe, Events
 from ticket_api import close, create_app, db
@@ -78,6 +80,19 @@ def make_app(settings, mongodb_uri):
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture
+def live_server(app):
+    """The base URL of `app` served over real HTTP on loopback, from a thread, for callers
+    that are not the test client (a browser, the stand-in's webhooks); shut down after."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
 
 
 @pytest.fixture

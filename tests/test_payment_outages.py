@@ -1,13 +1,9 @@
 """Payments against a stand-in that goes away, and webhooks the stand-in really sends."""
 
-import threading
-
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from support import VISA, WEBHOOK_SECRET, browser_confirms, pay, stored, wait_for
-from ticket_api import close, create_app
 from ticket_api.embedded import EmbeddedStripe, free_port
 
 
@@ -43,27 +39,14 @@ def test_stand_in_down_is_502_and_paying_works_once_it_is_back(make_app, own_sta
     assert back.json["ticket"]["status"] == "confirmed"
 
 
-@pytest.fixture
-def live_app(settings):
-    """The app served over real HTTP on loopback, so the stand-in can call its webhook."""
-    app = create_app(settings)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    close(app)
-
-
-def test_the_stand_ins_webhook_confirms_the_browser_flow(live_app, stripe_standin, auth, events, database):
-    app, base_url = live_app
-    stripe_standin.register_webhook(f"{base_url}/payment/webhook", WEBHOOK_SECRET)
+def test_the_stand_ins_webhook_confirms_the_browser_flow(live_server, stripe_standin, auth, events, database):
+    stripe_standin.register_webhook(f"{live_server}/payment/webhook", WEBHOOK_SECRET)
     try:
         buyer = auth.user_headers()
         event = events.create(capacity=5, price=1000)
-        ticket = requests.post(f"{base_url}/tickets", json={"eventId": event["_id"]}, headers=buyer).json()
+        ticket = requests.post(f"{live_server}/tickets", json={"eventId": event["_id"]}, headers=buyer).json()
         started = requests.post(
-            f"{base_url}/payment", json={"ticketId": ticket["_id"], "amount": 1000}, headers=buyer
+            f"{live_server}/payment", json={"ticketId": ticket["_id"], "amount": 1000}, headers=buyer
         ).json()
 
         browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"], VISA)

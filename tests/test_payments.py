@@ -9,7 +9,7 @@ import pytest
 import requests
 from bson import ObjectId
 
-from support import VISA, WEBHOOK_SECRET, browser_confirms, charged, intents_for, pay, signed, stored
+from support import VISA, WEBHOOK_SECRET, browser_confirms, charged, intents_for, lapse, pay, signed, stored
 
 
 @pytest.fixture
@@ -130,8 +130,7 @@ def test_an_unknown_ticket_is_404(client, buyer):
 
 
 def test_an_expired_hold_is_409_and_charges_nothing(client, buyer, held, stand_in, database):
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
 
     response = pay(client, buyer, held)
 
@@ -268,9 +267,9 @@ def test_a_charge_in_flight_keeps_its_hold_past_expiry(client, events, buyer, da
     event = events.create(capacity=2, price=100)
     ticket = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer).json
     now = datetime.now(UTC)
+    lapse(database, ticket)
     database.tickets.update_one(
-        {"_id": ObjectId(ticket["_id"])},
-        {"$set": {"expiresAt": now - timedelta(seconds=1), "chargingSince": now - timedelta(seconds=5)}},
+        {"_id": ObjectId(ticket["_id"])}, {"$set": {"chargingSince": now - timedelta(seconds=5)}}
     )
 
     assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
@@ -285,8 +284,7 @@ def test_a_charge_in_flight_keeps_its_hold_past_expiry(client, events, buyer, da
 
 def test_a_released_hold_cancels_its_unfinished_intent(client, buyer, held, stand_in, stripe_standin, database):
     started = pay(client, buyer, held, token=None).json
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
 
     client.get("/events")
 
@@ -299,8 +297,7 @@ def test_a_released_hold_cancels_its_unfinished_intent(client, buyer, held, stan
 def test_money_for_a_lapsed_hold_retakes_free_seats(client, buyer, held, stand_in, stripe_standin, database):
     started = pay(client, buyer, held, token=None).json
     browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
 
     client.get("/events")
 

@@ -3,10 +3,10 @@
 import multiprocessing
 import random
 import threading
-from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 
+from support import lapse
 from ticket_api import close, create_app, db
 
 HOLDING = {"status": {"$in": ["pending", "confirmed"]}}
@@ -100,10 +100,7 @@ def test_a_lapsed_hold_returns_its_seats_exactly_once_under_a_race(app, client, 
     holder = auth.user_headers()
     hold = client.post("/tickets", json={"eventId": event["_id"], "quantity": 4}, headers=holder).json
     client.post("/tickets", json={"eventId": event["_id"], "quantity": 6}, headers=holder)
-    database.tickets.update_one(
-        {"_id": ObjectId(hold["_id"])},
-        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
-    )
+    lapse(database, hold)
     buyers = auth.many_user_headers(10)
     readers = [threading.Thread(target=app.test_client().get, args=(f"/events/{event['_id']}",))
                for _ in range(10)]

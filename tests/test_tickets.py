@@ -156,8 +156,7 @@ def test_the_event_list_releases_lapsed_holds_too(client, auth, events, database
 def test_confirmed_tickets_never_lapse(client, auth, events, database):
     event = events.create(capacity=3, price=0)
     ticket = reserve(client, auth.user_headers(), event, quantity=3).json
-    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
-    database.tickets.update_one({"_id": ObjectId(ticket["_id"])}, {"$set": {"expiresAt": long_ago}})
+    lapse(database, ticket)
 
     assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
 

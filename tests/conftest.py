@@ -146,3 +146,17 @@ def auth(client, app):
 @pytest.fixture
 def events(client, auth):
     return Events(client, auth)
+
+
+@pytest.fixture
+def buyer(auth):
+    """Headers of a signed-up, logged-in user."""
+    return auth.user_headers()
+
+
+@pytest.fixture
+def held(client, events, buyer):
+    """A pending ticket of `buyer`'s: 2 seats at 25.00."""
+    event = events.create(capacity=10, price=2500)
+    response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer)
+    return response.json

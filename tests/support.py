@@ -152,8 +152,9 @@ def pay(client, headers, ticket, token=VISA, **overrides):
 
 
 def intents_for(stand_in, ticket):
-    """The ticket's PaymentIntents, as the stand-in holds them."""
-    every = stand_in.payment_intents.list(params={"limit": 100}).data
+    """The ticket's PaymentIntents, as the stand-in holds them (every page: it lists the
+    oldest first, and the whole session's)."""
+    every = stand_in.payment_intents.list(params={"limit": 100}).auto_paging_iter()
     return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
 
 

@@ -5,14 +5,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from pymongo import MongoClient
 
-from support import PASSWORD
+from support import PASSWORD, wait_for
 from ticket_api.embedded import EmbeddedDatabase, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,15 +65,15 @@ def start_make_run(env):
 
 
 def wait_until_serving(base_url, process, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def serving():
         assert process.poll() is None, process.stdout.read()
         try:
-            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
+            return requests.get(f"{base_url}/healthz", timeout=1).status_code == 200
         except requests.ConnectionError:
-            time.sleep(0.2)
-    pytest.fail(f"{base_url} did not answer within {seconds} s")
+            return False
+
+    if not wait_for(serving, seconds):
+        pytest.fail(f"{base_url} did not answer within {seconds} s")
 
 
 def create_event(base_url, credentials):

@@ -62,7 +62,7 @@ def test_one_thread_builds_a_missing_page_while_the_others_wait_for_it():
 
     def build():
         builds.append(threading.get_ident())
-        time.sleep(0.2)
+        time.sleep(0.2)  # a slow build, not a wait: the other threads ask for the page meanwhile
         return a_page(b"[]")
 
     with ThreadPoolExecutor(8) as pool:

@@ -43,7 +43,7 @@ def test_an_idempotency_key_with_another_body_is_400(client, buyer, held):
     assert response.json == {"message": "This Idempotency-Key was used for a different request"}
 
 
-def test_idempotency_keys_belong_to_their_user(client, auth, held, buyer, stand_in):
+def test_idempotency_keys_belong_to_their_user(client, auth, held, buyer):
     pay(client, {**buyer, "Idempotency-Key": "shared"}, held)
 
     other = pay(client, {**auth.user_headers(), "Idempotency-Key": "shared"}, held)

@@ -238,7 +238,7 @@ def test_a_released_hold_cancels_its_unfinished_intent(client, buyer, held, stan
     assert charged(stand_in, held) == []
 
 
-def test_money_for_a_lapsed_hold_retakes_free_seats(client, buyer, held, stand_in, stripe_standin, database):
+def test_money_for_a_lapsed_hold_retakes_free_seats(client, buyer, held, stripe_standin, database):
     started = pay(client, buyer, held, token=None).json
     browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
     lapse(database, held)

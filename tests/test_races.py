@@ -12,7 +12,7 @@ from ticket_api import close, create_app, db
 HOLDING = {"status": {"$in": ["pending", "confirmed"]}}
 
 
-def race(app, requests, threads=None):
+def race(app, requests):
     """Run each (headers, body) as POST /tickets from its own thread, all released at once."""
     results = [None] * len(requests)
     barrier = threading.Barrier(len(requests))

@@ -111,7 +111,7 @@ def test_reserving_needs_a_token(client, events):
     assert response.status_code == 401
 
 
-def test_the_user_cannot_be_chosen_by_the_body(client, auth, events, database):
+def test_the_user_cannot_be_chosen_by_the_body(client, auth, events):
     event = events.create()
     victim = auth.signup()
 

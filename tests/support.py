@@ -1,8 +1,8 @@
 """What the tests share besides fixtures: constants, helper classes and functions.
 
 Tests import from here, never from `conftest.py` or from another test module. The
-development stand-ins are imported here only (and in `conftest.py` through here), so that
-a move of their modules changes one line.
+development stand-ins (`ticket_api.embedded`, the launcher) are named here only, for the
+tests, `conftest.py` and `bench/`, so that a move of their modules changes two lines.
 """
 
 import hashlib
@@ -16,9 +16,7 @@ import requests
 from bson import ObjectId
 
 from ticket_api import db, security
-from ticket_api.embedded import EmbeddedDatabase as EmbeddedDatabase
-from ticket_api.embedded import EmbeddedStripe as EmbeddedStripe
-from ticket_api.embedded import free_port as free_port
+from ticket_api.embedded import EmbeddedDatabase, EmbeddedStripe, free_port  # noqa: F401 (for the tests)
 
 LAUNCHER = "ticket_api.launcher"  # `python -m` it: what `make run` runs
 PASSWORD = "correct horse battery"

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from support import PASSWORD, WEBHOOK_SECRET, wait_for
-from ticket_api.embedded import free_port
+from support import PASSWORD, WEBHOOK_SECRET, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-ticket_api.conf"

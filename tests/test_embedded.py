@@ -11,8 +11,7 @@ import pytest
 import requests
 from pymongo import MongoClient
 
-from support import PASSWORD, wait_for
-from ticket_api.embedded import EmbeddedDatabase, free_port
+from support import LAUNCHER, PASSWORD, EmbeddedDatabase, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,7 +139,7 @@ def test_a_taken_database_port_is_one_clear_line_and_a_failure(tmp_path):
         taken.listen()
         env = dev_env(tmp_path, EMBEDDED_DB_PORT=str(taken.getsockname()[1]))
         result = subprocess.run(
-            [sys.executable, "-m", "ticket_api.launcher", "run"],
+            [sys.executable, "-m", LAUNCHER, "run"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )
 

@@ -1,6 +1,6 @@
 """`/healthz` pings the database: 200 when it answers, 503 when it does not."""
 
-from ticket_api.embedded import EmbeddedDatabase
+from support import EmbeddedDatabase
 
 
 def test_healthz_is_ok_when_the_database_answers(client):

@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from support import PASSWORD, AuthActions
-from ticket_api.embedded import EmbeddedDatabase
+from support import PASSWORD, AuthActions, EmbeddedDatabase
 
 TIMEOUT_MS = 500
 

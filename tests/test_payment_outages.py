@@ -2,8 +2,7 @@
 
 import pytest
 
-from support import pay, stored
-from ticket_api.embedded import EmbeddedStripe
+from support import EmbeddedStripe, pay, stored
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import threading
 from bson import ObjectId
 
 from support import lapse
-from ticket_api import close, create_app, db
+from ticket_api import close, create_app
 
 HOLDING = {"status": {"$in": ["pending", "confirmed"]}}
 
@@ -113,5 +113,5 @@ def test_a_lapsed_hold_returns_its_seats_exactly_once_under_a_race(app, client, 
 
     assert sum(status == 201 for _, status, _ in results) == 4
     assert database.tickets.find_one({"_id": ObjectId(hold["_id"])})["status"] == "expired"
-    assert db.get_db(app).events.find_one()["seatsTaken"] == 10
+    assert database.events.find_one()["seatsTaken"] == 10
     assert assert_never_oversold(client, database, event, results, held_before=6) == 10

@@ -36,7 +36,7 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from tests.bench.race import BENCH_KEY, percentile, seed_buyers, start_server
-from ticket_api.embedded import EmbeddedDatabase, EmbeddedStripe, free_port
+from tests.support import EmbeddedDatabase, EmbeddedStripe, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "bench"

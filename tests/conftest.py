@@ -41,7 +41,8 @@ def stand_in(stripe_standin):
 
 @pytest.fixture
 def settings(mongodb_uri, stripe_standin, tmp_path):
-    """The settings of the test app; a test may change them before asking for `app`."""
+    """The settings of the test apps: a module may override this fixture, and
+    `make_app(**overrides)` changes some for one app."""
     return {
         "TESTING": True,
         "APP_ENV": "development",

@@ -1,21 +1,19 @@
-"""A real database for every test: our own SecantusDB server (or `MONGODB_URI` when set),
-and a fresh, empty database on it for each test, dropped afterwards."""
+"""Fixtures only (helpers are in `support.py`). A real database for every test: our own
+SecantusDB server (or `MONGODB_URI` when set), and a fresh, empty database on it for each
+test, dropped afterwards; and a real Stripe stand-in over HTTP."""
 
-import itertools
 import os
+import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from contextlib import ExitStack
 
 import pytest
 import stripe
-from bson import ObjectId
 from pymongo import MongoClient
+from werkzeug.serving import make_server
 
-from ticket_api import close, create_app, db, security
-from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe
-
-PASSWORD = "correct horse battery"
-WEBHOOK_SECRET = "whsec_tests"
+from support import WEBHOOK_SECRET, AuthActions, CommandLog, EmbeddedDatabase, EmbeddedStripe, Events, Interleave
+from ticket_api import close, create_app, db
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +41,8 @@ def stand_in(stripe_standin):
 
 @pytest.fixture
 def settings(mongodb_uri, stripe_standin, tmp_path):
-    """The settings of the test app; a test may change them before asking for `app`."""
+    """The settings of the test apps: a module may override this fixture, and
+    `make_app(**overrides)` changes some for one app."""
     return {
         "TESTING": True,
         "APP_ENV": "development",
@@ -61,11 +60,40 @@ def settings(mongodb_uri, stripe_standin, tmp_path):
 
 
 @pytest.fixture
-def app(settings):
-    app = create_app(settings)
-    yield app
-    db.get_client(app).drop_database(settings["MONGODB_DB"])
-    close(app)
+def make_app(settings, mongodb_uri):
+    """`make_app(**overrides)`: a new app on `settings` with these changed. Every app made
+    is closed after the test, and its database dropped when it is on the test server."""
+    made = []
+
+    def make(**overrides):
+        app = create_app({**settings, **overrides})
+        made.append(app)
+        return app
+
+    yield make
+    with ExitStack() as cleanup:  # every callback runs, even after one failed
+        for app in made:
+            cleanup.callback(close, app)
+            if app.config["MONGODB_URI"] == mongodb_uri:
+                cleanup.callback(db.get_client(app).drop_database, app.config["MONGODB_DB"])
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def live_server(app):
+    """The base URL of `app` served over real HTTP on loopback, from a thread, for callers
+    that are not the test client (a browser, the stand-in's webhooks); shut down after."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
 
 
 @pytest.fixture
@@ -90,85 +118,44 @@ def raw_client(mongodb_uri):
     client.close()
 
 
-class AuthActions:
-    """Sign up and log in through the API, as a frontend would."""
+@pytest.fixture
+def fail_point(raw_client):
+    """`fail_point(*commands, times=1, close_connection=False, **data)` arms the database's
+    `failCommand` fail point for the app's next `times` commands of these names (all of
+    them when `times` is None): they fail with error 2, or the server closes the connection;
+    `data` adds to the fail point's data (errorCode, writeConcernError...). The fail point
+    is turned off after the test, whether it fired or not."""
 
-    numbers = itertools.count(1)
+    def arm(*commands, times=1, close_connection=False, **data):
+        data = {"failCommands": list(commands), "appName": "ticket_api", **data}
+        if close_connection:
+            data["closeConnection"] = True
+        elif "writeConcernError" not in data:
+            data.setdefault("errorCode", 2)
+        mode = "alwaysOn" if times is None else {"times": times}
+        raw_client.admin.command("configureFailPoint", "failCommand", mode=mode, data=data)
 
-    def __init__(self, client, app):
-        self.client = client
-        self.app = app
-
-    def signup(self, username=None, email=None, password=PASSWORD):
-        n = next(self.numbers)
-        body = {
-            "username": username or f"user{n}",
-            "email": email or f"user{n}@example.com",
-            "password": password,
-        }
-        response = self.client.post("/auth/signup", json=body)
-        assert response.status_code == 201, response.json
-        return {**response.json, "password": password}
-
-    def login(self, email, password=PASSWORD):
-        response = self.client.post("/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 201, response.json
-        return response.json["token"]
-
-    def user_headers(self, **signup_fields):
-        """Headers of a newly signed-up, logged-in user."""
-        user = self.signup(**signup_fields)
-        return bearer(self.login(user["email"], user["password"]))
-
-    def admin_headers(self):
-        user = self.signup()
-        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": "admin"}})
-        return bearer(self.login(user["email"]))
-
-    def many_user_headers(self, count):
-        """Headers of `count` users stored directly: quicker than signing each one up."""
-        now = db.utcnow()
-        users = [
-            {"username": f"buyer{n}", "email": f"buyer{n}@example.com", "passwordHash": "-",
-             "role": "user", "createdAt": now, "updatedAt": now, "__v": 0}
-            for n in range(count)
-        ]
-        db.get_db(self.app).users.insert_many(users)
-        with self.app.app_context():
-            return [bearer(security.issue_token(user)) for user in users]
+    yield arm
+    raw_client.admin.command("configureFailPoint", "failCommand", mode="off")
 
 
-class Events:
-    """Create events through the API, as venue staff would."""
-
-    def __init__(self, client, auth):
-        self.client = client
-        self.auth = auth
-        self._admin = None
-
-    @property
-    def admin(self):
-        if self._admin is None:
-            self._admin = self.auth.admin_headers()
-        return self._admin
-
-    def create(self, **fields):
-        body = {"name": "Jazz night", "date": in_days(30), "capacity": 100, "price": 2500, **fields}
-        response = self.client.post("/events", json=body, headers=self.admin)
-        assert response.status_code == 201, response.json
-        return response.json
+@pytest.fixture
+def spied(make_app):
+    """Another worker on the test's database, its client watched by an `Interleave`:
+    `spied.app`, then `spied.arm(matches, then)` and `spied.outcome()`."""
+    spy = Interleave()
+    spy.app = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [spy]})
+    return spy
 
 
-def in_days(days):
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def db_id(document):
-    return ObjectId(document["_id"])
+@pytest.fixture
+def counted(make_app):
+    """Another worker on the test's database, and the `CommandLog` of its client (cleared
+    of the indexes made at its start)."""
+    log = CommandLog()
+    worker = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [log]}).test_client()
+    log.sent.clear()
+    return worker, log
 
 
 @pytest.fixture
@@ -179,3 +166,22 @@ def auth(client, app):
 @pytest.fixture
 def events(client, auth):
     return Events(client, auth)
+
+
+@pytest.fixture
+def buyer(auth):
+    """Headers of a signed-up, logged-in user."""
+    return auth.user_headers()
+
+
+@pytest.fixture
+def event(events):
+    """An event on sale: 10 seats at 25.00."""
+    return events.create(capacity=10, price=2500)
+
+
+@pytest.fixture
+def held(client, event, buyer):
+    """A pending ticket of `buyer`'s for `event`: 2 seats at 25.00."""
+    response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer)
+    return response.json

@@ -6,7 +6,7 @@ import pytest
 from bson import ObjectId
 from flask_jwt_extended import decode_token
 
-from conftest import PASSWORD, bearer
+from support import PASSWORD, bearer
 
 TIMESTAMPS_AND_VERSION = {"createdAt", "updatedAt", "__v"}
 OPERATORS = [{"$ne": None}, {"$regex": ".*"}, {"$gt": ""}]

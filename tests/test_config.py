@@ -40,7 +40,7 @@ def test_the_launcher_generates_the_development_jwt_secret_once_and_keeps_it(tmp
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
 
 
-def test_development_without_a_database_says_how_to_get_one(tmp_path):
+def test_development_without_a_database_says_how_to_get_one():
     settings = {"APP_ENV": "development", "MONGODB_URI": None, "JWT_SECRET_KEY": "k", "STRIPE_SECRET_KEY": "sk_x"}
 
     with pytest.raises(ConfigError, match="no MONGODB_URI: .* or start the service with `make run`"):

@@ -30,16 +30,11 @@ def test_an_unknown_origin_gets_no_cors_headers(client):
     assert not [name for name, _ in response.headers if name.startswith("Access-Control-")]
 
 
-def test_cors_origins_come_from_the_settings(settings):
-    from ticket_api import close, create_app
+def test_cors_origins_come_from_the_settings(make_app):
+    client = make_app(CORS_ORIGINS=["https://tickets.example"]).test_client()
 
-    app = create_app({**settings, "CORS_ORIGINS": ["https://tickets.example"]})
-    try:
-        client = app.test_client()
-        allowed = client.get("/healthz", headers={"Origin": "https://tickets.example"})
-        default = client.get("/healthz", headers={"Origin": ALLOWED})
-    finally:
-        close(app)
+    allowed = client.get("/healthz", headers={"Origin": "https://tickets.example"})
+    default = client.get("/healthz", headers={"Origin": ALLOWED})
 
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://tickets.example"
     assert "Access-Control-Allow-Origin" not in default.headers

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +15,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from conftest import PASSWORD, WEBHOOK_SECRET
-from ticket_api.dev.embedded import free_port
+from support import PASSWORD, WEBHOOK_SECRET, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-ticket_api.conf"
@@ -45,19 +43,20 @@ def nginx_binary():
 
 
 def wait_for_port(port, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def answers():
         assert process.poll() is None, f"exited with {process.returncode}"
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
             connection.request("GET", "/healthz")
             connection.getresponse().read()
-            return
+            return True
         except OSError:
-            time.sleep(0.1)
+            return False
         finally:
             connection.close()
-    pytest.fail(f"nothing answered on port {port}")
+
+    if not wait_for(answers, seconds):
+        pytest.fail(f"nothing answered on port {port}")
 
 
 def gunicorn_command(port):
@@ -184,11 +183,11 @@ def test_the_log_has_one_line_per_request_with_its_id_and_no_secrets(deployment)
     user = {"username": "logged", "email": "logged@example.com", "password": "very secret words"}
     deployment.request("POST", "/auth/signup", user, source="127.0.0.6")
     response, body = deployment.request("POST", "/auth/login", user, source="127.0.0.6")
-    time.sleep(0.5)
-
-    log = deployment.gunicorn_log.read_text()
     request_id = response.getheader("X-Request-ID")
-    assert f"[{request_id}] ticket_api.access: 127.0.0.6 POST /auth/login 201" in log  # the client, not nginx
+    access = f"[{request_id}] ticket_api.access: 127.0.0.6 POST /auth/login 201"  # the client, not nginx
+
+    assert wait_for(lambda: access in deployment.gunicorn_log.read_text())
+    log = deployment.gunicorn_log.read_text()
     assert log.count(request_id) == 1  # one access line per request
     assert "very secret words" not in log
     assert body["token"] not in log

@@ -3,12 +3,8 @@
 import re
 import shutil
 import subprocess
-import threading
 
 import pytest
-from werkzeug.serving import make_server
-
-from ticket_api.dev.embedded import free_port
 
 ROUTE_GROUPS = ["auth", "events", "health", "payments", "tickets"]
 # Chromium's own background calls (updates, accounts), not the page's: the resolver
@@ -16,16 +12,7 @@ ROUTE_GROUPS = ["auth", "events", "health", "payments", "tickets"]
 BROWSER_SERVICES = re.compile(r"^https?://[\w.-]*(google\.com|googleapis\.com|gstatic\.com)/")
 
 
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-def test_swagger_ui_renders_every_route_group_from_loopback(served, tmp_path):
+def test_swagger_ui_renders_every_route_group_from_loopback(live_server, tmp_path):
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("chromium is not installed and could not be (make test installs it with apt-get)")
@@ -34,7 +21,7 @@ def test_swagger_ui_renders_every_route_group_from_loopback(served, tmp_path):
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         f"--log-net-log={net_log}", "--virtual-time-budget=10000", "--dump-dom", f"{served}/docs"],
+         f"--log-net-log={net_log}", "--virtual-time-budget=10000", "--dump-dom", f"{live_server}/docs"],
         capture_output=True, text=True, timeout=120,
     )
 
@@ -43,6 +30,6 @@ def test_swagger_ui_renders_every_route_group_from_loopback(served, tmp_path):
     assert "authorize" in dom.lower()  # the bearer scheme: "Authorize", then "Try it out"
     urls = set(re.findall(r'"url":"([^"]+)"', net_log.read_text()))
     page_requests = {url for url in urls if not BROWSER_SERVICES.match(url)}
-    assert f"{served}/openapi.json" in page_requests
-    assert f"{served}/docs/assets/swagger-ui-bundle.js" in page_requests
-    assert all(url.startswith(served) for url in page_requests), page_requests
+    assert f"{live_server}/openapi.json" in page_requests
+    assert f"{live_server}/docs/assets/swagger-ui-bundle.js" in page_requests
+    assert all(url.startswith(live_server) for url in page_requests), page_requests

@@ -5,36 +5,32 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from pymongo import MongoClient
 
-from conftest import PASSWORD
-from ticket_api import close, create_app
-from ticket_api.dev.embedded import EmbeddedDatabase, free_port
+from support import LAUNCHER, PASSWORD, EmbeddedDatabase, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_users_survive_a_restart_of_the_embedded_database(settings, tmp_path):
+def test_users_survive_a_restart_of_the_embedded_database(make_app, tmp_path):
     storage = tmp_path / "db"
     body = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
 
     server = EmbeddedDatabase(storage).start()
-    app = create_app({**settings, "MONGODB_URI": server.uri})
-    assert app.test_client().post("/auth/signup", json=body).status_code == 201
-    close(app)
-    server.stop()
+    try:
+        signup = make_app(MONGODB_URI=server.uri).test_client().post("/auth/signup", json=body)
+    finally:
+        server.stop()
+    assert signup.status_code == 201
 
     server = EmbeddedDatabase(storage).start()
-    app = create_app({**settings, "MONGODB_URI": server.uri})
     try:
-        login = app.test_client().post("/auth/login", json=body)
+        login = make_app(MONGODB_URI=server.uri).test_client().post("/auth/login", json=body)
     finally:
-        close(app)
         server.stop()
 
     assert login.status_code == 201
@@ -68,15 +64,15 @@ def start_make_run(env):
 
 
 def wait_until_serving(base_url, process, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def serving():
         assert process.poll() is None, process.stdout.read()
         try:
-            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
+            return requests.get(f"{base_url}/healthz", timeout=1).status_code == 200
         except requests.ConnectionError:
-            time.sleep(0.2)
-    pytest.fail(f"{base_url} did not answer within {seconds} s")
+            return False
+
+    if not wait_for(serving, seconds):
+        pytest.fail(f"{base_url} did not answer within {seconds} s")
 
 
 def create_event(base_url, credentials):
@@ -143,7 +139,7 @@ def test_a_taken_database_port_is_one_clear_line_and_a_failure(tmp_path):
         taken.listen()
         env = dev_env(tmp_path, EMBEDDED_DB_PORT=str(taken.getsockname()[1]))
         result = subprocess.run(
-            [sys.executable, "-m", "ticket_api.dev.launcher", "run"],
+            [sys.executable, "-m", LAUNCHER, "run"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )
 

@@ -6,25 +6,10 @@ retryable writes."""
 import pytest
 from bson import ObjectId
 from pymongo import monitoring
-from test_payments import intents_for, stored
 
-from conftest import PASSWORD, bearer
-from ticket_api import close, create_app
+from support import PASSWORD, bearer, intents_for, stored
 
 SIGNUP = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
-
-
-@pytest.fixture
-def fail_next(raw_client):
-    """Arm the fail point for the app's next matching command(s); disarmed after the test."""
-
-    def arm(*commands, times=1, close_connection=False):
-        data = {"failCommands": list(commands), "appName": "ticket_api"}
-        data.update({"closeConnection": True} if close_connection else {"errorCode": 2})
-        raw_client.admin.command("configureFailPoint", "failCommand", mode={"times": times}, data=data)
-
-    yield arm
-    raw_client.admin.command("configureFailPoint", "failCommand", mode="off")
 
 
 def assert_json_5xx(response):
@@ -35,11 +20,11 @@ def assert_json_5xx(response):
 @pytest.mark.parametrize("close_connection", [False, True])
 @pytest.mark.parametrize("command", ["update", "insert"])  # the seat update (the first), then the ticket insert
 def test_a_failed_reservation_keeps_no_seat_and_a_retry_works(
-    client, auth, events, database, fail_next, command, close_connection
+    client, auth, events, database, fail_point, command, close_connection
 ):
     event = events.create(capacity=5)
     headers = auth.user_headers()
-    fail_next(command, close_connection=close_connection)
+    fail_point(command, close_connection=close_connection)
 
     failed = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=headers)
 
@@ -51,8 +36,8 @@ def test_a_failed_reservation_keeps_no_seat_and_a_retry_works(
     assert database.events.find_one()["seatsTaken"] == 2
 
 
-def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database, fail_next):
-    fail_next("insert", close_connection=True)
+def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database, fail_point):
+    fail_point("insert", close_connection=True)
 
     failed = client.post("/auth/signup", json=SIGNUP)
 
@@ -62,9 +47,9 @@ def test_a_failed_signup_leaves_no_half_user_and_a_retry_works(client, database,
     assert database.users.count_documents({}) == 1
 
 
-def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, auth, fail_next):
+def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, auth, fail_point):
     headers = auth.user_headers()
-    fail_next("update")
+    fail_point("update")
 
     failed = client.post("/auth/logout", headers=headers)
 
@@ -77,8 +62,8 @@ def test_a_failed_logout_does_not_say_logged_out_and_a_retry_revokes(client, aut
 class FailTheConfirmation(monitoring.CommandListener):
     """Arms the fail point just before the app writes `confirmed` on a ticket."""
 
-    def __init__(self, raw_client):
-        self.raw_client = raw_client
+    def __init__(self, fail_point):
+        self.fail_point = fail_point
         self.armed = False
 
     def started(self, event):
@@ -87,10 +72,7 @@ class FailTheConfirmation(monitoring.CommandListener):
                       and "'confirmed'" in str(command.get("updates")))
         if confirming and not self.armed:
             self.armed = True
-            self.raw_client.admin.command(
-                "configureFailPoint", "failCommand", mode={"times": 1},
-                data={"failCommands": ["update"], "errorCode": 2, "appName": "ticket_api"},
-            )
+            self.fail_point("update")
 
     def succeeded(self, event):
         pass
@@ -100,28 +82,24 @@ class FailTheConfirmation(monitoring.CommandListener):
 
 
 def test_money_taken_when_the_confirmation_cannot_be_written_is_not_lost(
-    settings, auth, events, raw_client, stand_in, database, fail_next
+    make_app, auth, events, stand_in, database, fail_point
 ):
-    listener = FailTheConfirmation(raw_client)
-    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [listener]}})
-    try:
-        client = app.test_client()
-        user = auth.signup()
-        headers = bearer(auth.login(user["email"]))
-        event = events.create(capacity=5, price=1000)
-        ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
+    listener = FailTheConfirmation(fail_point)
+    client = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [listener]}).test_client()
+    user = auth.signup()
+    headers = bearer(auth.login(user["email"]))
+    event = events.create(capacity=5, price=1000)
+    ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
 
-        paid = client.post("/payment", json={"ticketId": ticket["_id"], "amount": 1000, "token": "pm_card_visa"},
-                           headers=headers)
-        assert listener.armed
-        assert_json_5xx(paid)
-        [intent] = intents_for(stand_in, ticket)
-        assert intent.status == "succeeded"  # Stripe took the money; the ticket could not say so
-        assert stored(database, ticket)["status"] == "pending"
+    paid = client.post("/payment", json={"ticketId": ticket["_id"], "amount": 1000, "token": "pm_card_visa"},
+                       headers=headers)
+    assert listener.armed
+    assert_json_5xx(paid)
+    [intent] = intents_for(stand_in, ticket)
+    assert intent.status == "succeeded"  # Stripe took the money; the ticket could not say so
+    assert stored(database, ticket)["status"] == "pending"
 
-        polled = client.get(f"/tickets/{ticket['_id']}", headers=headers)
-    finally:
-        close(app)
+    polled = client.get(f"/tickets/{ticket['_id']}", headers=headers)
 
     assert polled.json["status"] == "confirmed"
     assert database.payments.find_one({"_id": intent.id})["status"] == "succeeded"

@@ -8,94 +8,16 @@ ordinary app (`Interleave`). Nothing is mocked: the real database, the real stan
 Each docstring names the one-line bug its test exists to catch.
 """
 
-import hashlib
-import hmac
-import json
-import time
 from datetime import timedelta
 
 import pytest
 from bson import ObjectId
-from pymongo import monitoring
 
-from conftest import WEBHOOK_SECRET
-from ticket_api import close, create_app
+from support import VISA, intents_for, lapse, pay, seats_taken, signed, stored
 from ticket_api.db import utcnow
 from ticket_api.sales import seats, settlement
 
-VISA = "pm_card_visa"
 IN_PROGRESS = {"message": "A payment for this ticket is already in progress"}
-
-
-class Interleave(monitoring.CommandListener):
-    """On the spied app's client: after the first command `matches` picks has succeeded,
-    `then` runs (to completion, on this thread) before the spied workflow goes on.
-
-    pymongo swallows what a listener raises, so the outcome is kept for `outcome()`.
-    """
-
-    def __init__(self):
-        self.app = None
-        self.matches = self.then = None
-        self.waiting = set()
-        self.fired = False
-        self.result = self.error = None
-
-    def arm(self, matches, then):
-        self.matches, self.then = matches, then
-
-    def started(self, event):
-        if self.then is not None and self.matches(event.command_name, event.command):
-            self.waiting.add(event.request_id)
-
-    def succeeded(self, event):
-        if event.request_id not in self.waiting or self.then is None:
-            return
-        then, self.then = self.then, None
-        self.fired = True
-        try:
-            self.result = then()
-        except Exception as error:  # re-raised by outcome()
-            self.error = error
-
-    def failed(self, event):
-        self.waiting.discard(event.request_id)
-
-    def outcome(self):
-        """What `then` returned (it must have run, and not raised)."""
-        assert self.fired, "the interleaving was not forced: the command never ran"
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-@pytest.fixture
-def spied(app, settings):
-    """A second app on the test's database, its client watched by an `Interleave`."""
-    spy = Interleave()
-    spy.app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [spy]}})
-    try:
-        yield spy
-    finally:
-        close(spy.app)
-
-
-@pytest.fixture
-def buyer(auth):
-    return auth.user_headers()
-
-
-@pytest.fixture
-def event(events):
-    return events.create(capacity=10, price=2500)
-
-
-@pytest.fixture
-def held(client, event, buyer):
-    """A pending ticket of `buyer`'s: 2 seats at 25.00."""
-    response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer)
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 @pytest.fixture
@@ -103,23 +25,6 @@ def others_hold(client, auth, event):
     """Someone else's pending 3 seats of the event, so a counter given back too often shows it."""
     response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 3}, headers=auth.user_headers())
     assert response.status_code == 201, response.json
-
-
-def pay(client, headers, ticket, token=VISA):
-    body = {"ticketId": ticket["_id"], "amount": ticket["amount"], **({"token": token} if token else {})}
-    return client.post("/payment", json=body, headers=headers)
-
-
-def signed(event_type, obj, event_id=None):
-    """A webhook request as Stripe signs it."""
-    payload = json.dumps({
-        "id": event_id or f"evt_{ObjectId()}", "object": "event", "type": event_type,
-        "created": int(time.time()), "data": {"object": obj},
-    })
-    timestamp = int(time.time())
-    signature = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return {"data": payload, "headers": {"Stripe-Signature": f"t={timestamp},v1={signature}",
-                                        "Content-Type": "application/json"}}
 
 
 def succeeded(intent_id, ticket):
@@ -146,19 +51,6 @@ def paid_elsewhere(stand_in, ticket, amount=None, currency=None):
 
 def refunds_of(stand_in, intent_id):
     return stand_in.refunds.list(params={"payment_intent": intent_id, "limit": 100}).data
-
-
-def intents_for(stand_in, ticket):
-    every = stand_in.payment_intents.list(params={"limit": 100}).auto_paging_iter()
-    return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
-
-
-def stored(database, ticket):
-    return database.tickets.find_one({"_id": ObjectId(ticket["_id"])})
-
-
-def seats_taken(database, event):
-    return database.events.find_one({"_id": ObjectId(event["_id"])})["seatsTaken"]
 
 
 def is_update_of(collection, setting):
@@ -236,15 +128,13 @@ def test_an_intent_of_the_wrong_amount_or_currency_is_refunded_and_confirms_noth
     assert seats_taken(database, event) == 2
 
 
-def test_money_for_a_lapsed_hold_of_a_started_event_is_refunded(
-    app, client, buyer, held, event, others_hold, stand_in, database
-):
+@pytest.mark.usefixtures("others_hold")
+def test_money_for_a_lapsed_hold_of_a_started_event_is_refunded(app, client, buyer, held, event, stand_in, database):
     """Bug: `retake_seats` not catching `seats.EventStarted` (the webhook fails with 400 and the
     money is kept), or the started check dropped from `seats.take` (seats sold after the start)."""
     intent_id = pay(client, buyer, held, token=None).json["paymentId"]
     stand_in.payment_intents.confirm(intent_id, params={"payment_method": VISA})  # the browser pays...
-    past = utcnow() - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
     with app.app_context():  # ...as the hold is released, its intent not cancelled (Stripe unreachable)
         assert len(seats.release_lapsed(now=utcnow(), event_id=ObjectId(event["_id"]))) == 1
     assert stored(database, held)["status"] == "expired"
@@ -282,9 +172,8 @@ def test_a_refund_claimed_by_one_caller_is_not_made_again_by_another(app, spied,
     assert stored(database, held)["status"] == "pending"
 
 
-def test_a_refund_reported_twice_gives_the_seats_back_once(
-    client, spied, buyer, held, event, others_hold, database
-):
+@pytest.mark.usefixtures("others_hold")
+def test_a_refund_reported_twice_gives_the_seats_back_once(client, spied, buyer, held, event, database):
     """Bug: `tickets.store.mark_refunded`'s update filter without `"__v": ticket["__v"]` (the
     report that read the ticket before the other wrote gives its seats back a second time)."""
     paid = pay(client, buyer, held)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PASSWORD
+from support import PASSWORD
 
 FROM = {"REMOTE_ADDR": "203.0.113.7"}
 
@@ -62,26 +62,17 @@ def test_the_counters_live_in_mongodb(client, database):
     assert database.windows.count_documents({}) > 0
 
 
-def test_a_second_app_on_the_same_database_shares_the_counters(settings, client):
-    from ticket_api import close, create_app
-
+def test_a_second_app_on_the_same_database_shares_the_counters(make_app, client):
     for n in range(5):
         login(client, f"person{n}@example.com")
-    other_app = create_app(settings)
-    try:
-        assert login(other_app.test_client(), "x@example.com").status_code == 429
-    finally:
-        close(other_app)
+    other_app = make_app()
+
+    assert login(other_app.test_client(), "x@example.com").status_code == 429
 
 
-def test_disabled_limits_never_answer_429(settings, mongodb_uri):
-    from ticket_api import close, create_app
+def test_disabled_limits_never_answer_429(make_app):
+    client = make_app(RATELIMIT_ENABLED=False).test_client()
 
-    app = create_app({**settings, "RATELIMIT_ENABLED": False})
-    try:
-        client = app.test_client()
-        statuses = {login(client, "ada@example.com").status_code for _ in range(12)}
-    finally:
-        close(app)
+    statuses = {login(client, "ada@example.com").status_code for _ in range(12)}
 
     assert statuses == {404}

@@ -5,9 +5,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, bearer
-from ticket_api import close, create_app, db
-from ticket_api.dev.embedded import EmbeddedDatabase
+from support import PASSWORD, AuthActions, EmbeddedDatabase
 
 TIMEOUT_MS = 500
 
@@ -35,35 +33,29 @@ def every_route(event_id, ticket_id):
     ]
 
 
-def test_database_down_then_back(settings, own_database):
-    app = create_app({**settings, "MONGODB_URI": own_database.uri, "MONGODB_TIMEOUT_MS": TIMEOUT_MS})
-    try:
-        client = app.test_client()
-        client.post("/auth/signup", json={"username": "ada", "email": "ada@example.com", "password": PASSWORD})
-        db.get_db(app).users.update_one({}, {"$set": {"role": "admin"}})
-        headers = bearer(client.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
-                         .json["token"])
-        event = client.post("/events", json={"name": "Jazz", "date": "2030-01-01T20:00:00Z", "capacity": 5,
-                                             "price": 100}, headers=headers).json
-        ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
-        own_database.stop()
+def test_database_down_then_back(make_app, own_database):
+    app = make_app(MONGODB_URI=own_database.uri, MONGODB_TIMEOUT_MS=TIMEOUT_MS)
+    client = app.test_client()
+    headers = AuthActions(client, app).admin_headers()
+    event = client.post("/events", json={"name": "Jazz", "date": "2030-01-01T20:00:00Z", "capacity": 5,
+                                         "price": 100}, headers=headers).json
+    ticket = client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).json
+    own_database.stop()
 
-        health = client.get("/healthz")
-        assert (health.status_code, health.json) == (503, {"status": "unavailable"})
-        for method, path, body in every_route(event["_id"], ticket["_id"]):
-            started = time.monotonic()
-            response = client.open(path, method=method, json=body, headers=headers)
-            elapsed = time.monotonic() - started
-            assert response.status_code == 503, (method, path, response.status_code)
-            assert response.json == {"message": "Database unavailable"}, (method, path)
-            assert elapsed < 10 * TIMEOUT_MS / 1000, (method, path, elapsed)  # bounded, not pymongo's 30 s
+    health = client.get("/healthz")
+    assert (health.status_code, health.json) == (503, {"status": "unavailable"})
+    for method, path, body in every_route(event["_id"], ticket["_id"]):
+        started = time.monotonic()
+        response = client.open(path, method=method, json=body, headers=headers)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503, (method, path, response.status_code)
+        assert response.json == {"message": "Database unavailable"}, (method, path)
+        assert elapsed < 10 * TIMEOUT_MS / 1000, (method, path, elapsed)  # bounded, not pymongo's 30 s
 
-        own_database.start()  # the same files, the same port
-        back = client.get("/healthz")
-        listed = client.get("/events")
-        mine = client.get("/auth/tickets", headers=headers)
-    finally:
-        close(app)
+    own_database.start()  # the same files, the same port
+    back = client.get("/healthz")
+    listed = client.get("/events")
+    mine = client.get("/auth/tickets", headers=headers)
 
     assert back.json == {"status": "ok"}
     assert listed.status_code == 200 and listed.json[0]["ticketsAvailable"] == 4

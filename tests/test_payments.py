@@ -1,52 +1,15 @@
-"""Every row of API.md's Payment table, through the real SDK against a real stand-in process."""
+"""API.md's Payment table, through the real SDK against a real stand-in process: paying, by
+card or in the browser, and what a hold's expiry does to a payment. The webhook rows are in
+`test_webhooks.py`, `Idempotency-Key` in `test_idempotency.py`."""
 
-import hashlib
-import hmac
-import json
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from bson import ObjectId
 
-from conftest import WEBHOOK_SECRET
-
-VISA = "pm_card_visa"
-
-
-@pytest.fixture
-def buyer(auth):
-    return auth.user_headers()
-
-
-@pytest.fixture
-def held(client, events, buyer):
-    """A pending ticket of `buyer`'s: 2 seats at 25.00."""
-    event = events.create(capacity=10, price=2500)
-    response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer)
-    return response.json
-
-
-def pay(client, headers, ticket, token=VISA, **overrides):
-    body = {"ticketId": ticket["_id"], "amount": ticket["amount"], **overrides}
-    if token:
-        body["token"] = token
-    return client.post("/payment", json=body, headers=headers)
-
-
-def intents_for(stand_in, ticket):
-    every = stand_in.payment_intents.list(params={"limit": 100}).data
-    return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
-
-
-def charged(stand_in, ticket):
-    return [intent for intent in intents_for(stand_in, ticket) if intent.status == "succeeded"]
-
-
-def stored(database, ticket):
-    return database.tickets.find_one({"_id": ObjectId(ticket["_id"])})
+from support import VISA, browser_confirms, charged, intents_for, lapse, pay, stored
 
 
 def test_paying_a_held_ticket_confirms_it(client, buyer, held, stand_in, database):
@@ -154,8 +117,7 @@ def test_an_unknown_ticket_is_404(client, buyer):
 
 
 def test_an_expired_hold_is_409_and_charges_nothing(client, buyer, held, stand_in, database):
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
 
     response = pay(client, buyer, held)
 
@@ -211,55 +173,6 @@ def test_ten_threads_paying_one_ticket_charge_once(app, buyer, held, stand_in, d
     assert database.payments.count_documents({"ticket": ObjectId(held["_id"])}) == 1
 
 
-def test_the_same_idempotency_key_replays_the_first_reply(client, buyer, held, stand_in):
-    headers = {**buyer, "Idempotency-Key": "order-42"}
-
-    first = pay(client, headers, held)
-    second = pay(client, headers, held)
-
-    assert first.status_code == second.status_code == 200
-    assert second.json == first.json
-    assert second.headers["Idempotent-Replayed"] == "true"
-    assert len(intents_for(stand_in, held)) == 1
-
-
-def test_a_replayed_decline_does_not_call_stripe_again(client, buyer, held, stand_in):
-    headers = {**buyer, "Idempotency-Key": "try-1"}
-    first = pay(client, headers, held, token="pm_card_chargeDeclined")
-    [intent] = intents_for(stand_in, held)
-
-    second = pay(client, headers, held, token="pm_card_chargeDeclined")
-
-    assert first.status_code == second.status_code == 402
-    assert second.json == first.json
-    assert stand_in.payment_intents.retrieve(intent.id).last_payment_error is not None
-    assert pay(client, {**buyer, "Idempotency-Key": "try-2"}, held).status_code == 200
-
-
-def test_an_idempotency_key_with_another_body_is_400(client, buyer, held):
-    headers = {**buyer, "Idempotency-Key": "order-43"}
-    pay(client, headers, held, token="pm_card_chargeDeclined")
-
-    response = pay(client, headers, held, token=VISA)
-
-    assert response.status_code == 400
-    assert response.json == {"message": "This Idempotency-Key was used for a different request"}
-
-
-def test_idempotency_keys_belong_to_their_user(client, auth, held, buyer, stand_in):
-    pay(client, {**buyer, "Idempotency-Key": "shared"}, held)
-
-    other = pay(client, {**auth.user_headers(), "Idempotency-Key": "shared"}, held)
-
-    assert other.status_code == 404
-
-
-def browser_confirms(standin_url, intent_id, client_secret, payment_method=VISA):
-    """What stripe.confirmCardPayment does: the publishable key and the client secret."""
-    data = {"payment_method": payment_method, "client_secret": client_secret, "key": "pk_test_tests"}
-    return requests.post(f"{standin_url}/v1/payment_intents/{intent_id}/confirm", data=data, timeout=10)
-
-
 def test_client_side_flow_confirmed_by_polling_the_ticket(client, buyer, held, stripe_standin, database):
     started = pay(client, buyer, held, token=None)
     assert started.status_code == 202
@@ -298,9 +211,9 @@ def test_a_charge_in_flight_keeps_its_hold_past_expiry(client, events, buyer, da
     event = events.create(capacity=2, price=100)
     ticket = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer).json
     now = datetime.now(UTC)
+    lapse(database, ticket)
     database.tickets.update_one(
-        {"_id": ObjectId(ticket["_id"])},
-        {"$set": {"expiresAt": now - timedelta(seconds=1), "chargingSince": now - timedelta(seconds=5)}},
+        {"_id": ObjectId(ticket["_id"])}, {"$set": {"chargingSince": now - timedelta(seconds=5)}}
     )
 
     assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
@@ -315,8 +228,7 @@ def test_a_charge_in_flight_keeps_its_hold_past_expiry(client, events, buyer, da
 
 def test_a_released_hold_cancels_its_unfinished_intent(client, buyer, held, stand_in, stripe_standin, database):
     started = pay(client, buyer, held, token=None).json
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
 
     client.get("/events")
 
@@ -326,132 +238,15 @@ def test_a_released_hold_cancels_its_unfinished_intent(client, buyer, held, stan
     assert charged(stand_in, held) == []
 
 
-def test_money_for_a_lapsed_hold_retakes_free_seats(client, buyer, held, stand_in, stripe_standin, database):
+def test_money_for_a_lapsed_hold_retakes_free_seats(client, buyer, held, stripe_standin, database):
     started = pay(client, buyer, held, token=None).json
     browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {"expiresAt": past}})
+    lapse(database, held)
 
     client.get("/events")
 
     assert stored(database, held)["status"] == "confirmed"
     assert database.events.find_one()["seatsTaken"] == 2
-
-
-def signed(event_type, obj, secret=WEBHOOK_SECRET, event_id=None):
-    """A webhook request as Stripe signs it."""
-    payload = json.dumps({
-        "id": event_id or f"evt_{ObjectId()}", "object": "event", "type": event_type,
-        "created": int(time.time()), "data": {"object": obj},
-    })
-    timestamp = int(time.time())
-    signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return {"data": payload, "headers": {"Stripe-Signature": f"t={timestamp},v1={signature}",
-                                        "Content-Type": "application/json"}}
-
-
-def test_money_for_a_lapsed_hold_whose_seats_were_sold_is_refunded(
-    client, auth, buyer, held, stand_in, stripe_standin, database
-):
-    started = pay(client, buyer, held, token=None).json
-    browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
-    ticket_id = ObjectId(held["_id"])
-    database.tickets.update_one({"_id": ticket_id}, {"$set": {"status": "expired"}})
-    database.events.update_one({}, {"$inc": {"seatsTaken": -2}})  # released while Stripe was down
-    rival = client.post("/tickets", json={"eventId": held["event"]["_id"], "quantity": 10},
-                        headers=auth.user_headers())
-    assert rival.status_code == 201
-
-    intent = {"id": started["paymentId"], "object": "payment_intent", "metadata": {"ticketId": held["_id"]}}
-    response = client.post("/payment/webhook", **signed("payment_intent.succeeded", intent))
-
-    assert response.status_code == 200
-    assert stored(database, held)["status"] == "refunded"
-    [refund] = [r for r in stand_in.refunds.list(params={"limit": 100}).data
-                if r.payment_intent == started["paymentId"]]
-    assert refund.amount == 5000
-    assert database.events.find_one()["seatsTaken"] == 10
-
-
-def test_a_signed_webhook_confirms_a_pending_ticket_once(client, buyer, held, stripe_standin, database):
-    started = pay(client, buyer, held, token=None).json
-    browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
-    intent = {"id": started["paymentId"], "object": "payment_intent", "metadata": {"ticketId": held["_id"]}}
-    request = signed("payment_intent.succeeded", intent, event_id="evt_once")
-
-    first = client.post("/payment/webhook", **request)
-    version = stored(database, held)["__v"]
-    second = client.post("/payment/webhook", **request)
-
-    assert first.status_code == second.status_code == 200
-    assert stored(database, held)["status"] == "confirmed"
-    assert stored(database, held)["__v"] == version
-    assert database.stripe_events.count_documents({"_id": "evt_once"}) == 1
-
-
-@pytest.mark.parametrize("secret", ["whsec_wrong", None])
-def test_a_webhook_with_a_bad_or_missing_signature_is_400(client, held, secret, database):
-    request = signed("payment_intent.succeeded", {"id": "pi_x", "metadata": {"ticketId": held["_id"]}},
-                     secret=secret or WEBHOOK_SECRET)
-    if secret is None:
-        del request["headers"]["Stripe-Signature"]
-
-    response = client.post("/payment/webhook", **request)
-
-    assert response.status_code == 400
-    assert response.json == {"message": "Invalid webhook signature or payload"}
-    assert database.stripe_events.count_documents({}) == 0
-
-
-def test_a_refund_made_at_stripe_gives_the_seats_back(client, buyer, held, database):
-    paid = pay(client, buyer, held).json
-    charge = {"id": "ch_x", "object": "charge", "payment_intent": paid["paymentId"]}
-
-    response = client.post("/payment/webhook", **signed("charge.refunded", charge))
-
-    assert response.status_code == 200
-    assert stored(database, held)["status"] == "refunded"
-    assert database.events.find_one()["seatsTaken"] == 0
-
-
-def test_a_key_whose_first_request_is_still_running_is_409(client, buyer, held, database):
-    user_id = client.get("/auth/tickets", headers=buyer).json[0]["user"]
-    database.idempotency_keys.insert_one({
-        "_id": {"user": user_id, "key": "busy"}, "createdAt": datetime.now(UTC),
-        "fingerprint": hashlib.sha256(json.dumps(
-            {"amount": held["amount"], "ticketId": held["_id"], "token": VISA}, sort_keys=True
-        ).encode()).hexdigest(),
-    })
-
-    response = pay(client, {**buyer, "Idempotency-Key": "busy"}, held)
-
-    assert response.status_code == 409
-    assert response.json == {"message": "A request with this Idempotency-Key is still running"}
-
-
-def test_a_failed_payment_webhook_records_the_reason(client, buyer, held, database):
-    started = pay(client, buyer, held, token=None).json
-    intent = {"id": started["paymentId"], "object": "payment_intent", "metadata": {"ticketId": held["_id"]},
-              "last_payment_error": {"message": "Your card was declined."}}
-
-    response = client.post("/payment/webhook", **signed("payment_intent.payment_failed", intent))
-
-    assert response.status_code == 200
-    assert stored(database, held)["lastPaymentError"] == "Your card was declined."
-    assert stored(database, held)["status"] == "pending"
-
-
-def test_a_webhook_answers_5xx_when_the_database_fails_so_stripe_retries(client, held, raw_client, database):
-    raw_client.admin.command(
-        "configureFailPoint", "failCommand", mode={"times": 1},
-        data={"failCommands": ["find"], "errorCode": 2, "appName": "ticket_api"},
-    )
-    intent = {"id": "pi_x", "object": "payment_intent", "metadata": {"ticketId": held["_id"]}}
-
-    response = client.post("/payment/webhook", **signed("payment_intent.succeeded", intent, event_id="evt_retry"))
-
-    assert response.status_code >= 500, response.json
-    assert database.stripe_events.count_documents({}) == 0
 
 
 def test_an_unknown_payment_method_is_400_and_charges_nothing(client, buyer, held, stand_in, database):

@@ -2,13 +2,12 @@
 a 5xx and never a stored operator; and any sequence of reserve, lapse, pay and refund keeps
 `ticketsAvailable = capacity - seats of pending and confirmed tickets >= 0`."""
 
-from datetime import UTC, datetime, timedelta
-
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
-from test_payments import signed
+
+from support import lapse, signed
 
 OPERATORS = st.sampled_from(["$ne", "$gt", "$regex", "$where", "$exists", "$in", "$expr", "$set"])
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
@@ -96,8 +95,7 @@ def test_seats_always_add_up_whatever_happens(client, auth, events, database):
             pending = self.tickets("pending")
             if pending:
                 ticket = data.draw(st.sampled_from(pending))
-                past = datetime.now(UTC) - timedelta(seconds=1)
-                database.tickets.update_one({"_id": ticket["_id"]}, {"$set": {"expiresAt": past}})
+                lapse(database, ticket)
 
         @rule(data=st.data())
         def pay(self, data):

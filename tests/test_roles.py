@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import bearer
+from support import bearer
 from ticket_api.security import admin_required
 
 

@@ -1,34 +1,17 @@
-"""Every row of API.md's Tickets table, through the HTTP client, against the real database."""
+"""Every row of API.md's Tickets table, through the HTTP client, against the real database.
+How holds lapse is in `test_holds.py`; what requests cost in `test_ticket_queries.py`."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
-from pymongo import monitoring
 
-from conftest import bearer, in_days
-from ticket_api import close, create_app
+from support import bearer, in_days, parse_time, reserve
 
 TICKET_FIELDS = {
     "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "createdAt",
     "updatedAt", "__v",
 }
-
-
-def parse_time(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def reserve(client, headers, event, **fields):
-    return client.post("/tickets", json={"eventId": event["_id"], **fields}, headers=headers)
-
-
-def lapse(database, ticket):
-    """Move a hold's expiry into the past, as if HOLD_MINUTES had gone by."""
-    database.tickets.update_one(
-        {"_id": ObjectId(ticket["_id"])},
-        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
-    )
 
 
 def test_a_paid_event_is_held_pending(client, auth, events, database):
@@ -53,19 +36,6 @@ def test_a_paid_event_is_held_pending(client, auth, events, database):
     me = client.get("/auth/tickets", headers=headers).json[0]
     assert ticket["user"] == me["user"]
     assert database.tickets.count_documents({}) == 1
-
-
-def test_hold_minutes_come_from_the_settings(settings, events, auth, client):
-    app = create_app({**settings, "HOLD_MINUTES": 2})
-    try:
-        event = events.create(price=100)
-        other = app.test_client()
-        ticket = reserve(other, auth.user_headers(), event).json
-    finally:
-        close(app)
-
-    hold = parse_time(ticket["expiresAt"]) - parse_time(ticket["createdAt"])
-    assert hold == timedelta(minutes=2)
 
 
 def test_a_free_event_is_confirmed_at_once(client, auth, events):
@@ -141,7 +111,7 @@ def test_reserving_needs_a_token(client, events):
     assert response.status_code == 401
 
 
-def test_the_user_cannot_be_chosen_by_the_body(client, auth, events, database):
+def test_the_user_cannot_be_chosen_by_the_body(client, auth, events):
     event = events.create()
     victim = auth.signup()
 
@@ -153,42 +123,10 @@ def test_the_user_cannot_be_chosen_by_the_body(client, auth, events, database):
     assert ticket["amount"] == 2500
 
 
-def test_a_lapsed_hold_gives_its_seats_back_by_itself(client, auth, events, database):
-    event = events.create(capacity=4)
-    headers = auth.user_headers()
-    ticket = reserve(client, headers, event, quantity=4).json
-    assert reserve(client, headers, event).status_code == 409
-
-    lapse(database, ticket)
-
-    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 4
-    assert client.get(f"/tickets/{ticket['_id']}", headers=headers).json["status"] == "expired"
-    assert reserve(client, headers, event, quantity=4).status_code == 201
-
-
-def test_the_event_list_releases_lapsed_holds_too(client, auth, events, database):
-    event = events.create(capacity=4)
-    lapse(database, reserve(client, auth.user_headers(), event, quantity=4).json)
-
-    assert client.get("/events").json[0]["ticketsAvailable"] == 4
-
-
-def test_confirmed_tickets_never_lapse(client, auth, events, database):
-    event = events.create(capacity=3, price=0)
-    ticket = reserve(client, auth.user_headers(), event, quantity=3).json
-    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
-    database.tickets.update_one({"_id": ObjectId(ticket["_id"])}, {"$set": {"expiresAt": long_ago}})
-
-    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
-
-
-def test_a_failed_ticket_insert_gives_the_seats_back(client, auth, events, database, raw_client):
+def test_a_failed_ticket_insert_gives_the_seats_back(client, auth, events, database, fail_point):
     event = events.create(capacity=5)
     headers = auth.user_headers()
-    raw_client.admin.command(
-        "configureFailPoint", "failCommand", mode={"times": 1},
-        data={"failCommands": ["insert"], "errorCode": 2, "appName": "ticket_api"},
-    )
+    fail_point("insert")
 
     response = reserve(client, headers, event, quantity=2)
 
@@ -264,48 +202,6 @@ def test_my_tickets_are_mine_newest_first_with_their_events(client, auth, events
     assert [ticket["event"]["name"] for ticket in response.json] == ["second", "first"]
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self):
-        self.names = []
-
-    def started(self, event):
-        self.names.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-@pytest.fixture
-def counted(settings):
-    """A second app on the test database, and the names of the database commands it sends."""
-    counter = CommandCounter()
-    app = create_app({**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [counter]}})
-    yield app.test_client(), counter.names
-    close(app)
-
-
-@pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])
-def test_lists_populate_events_in_a_constant_number_of_queries(counted, auth, events, client, path):
-    counted_client, commands = counted
-    headers = auth.admin_headers()
-
-    def queries_for_list():
-        commands.clear()
-        assert counted_client.get(path, headers=headers).status_code == 200
-        return len(commands)
-
-    reserve(client, headers, events.create())
-    with_one = queries_for_list()
-    for n in range(10):
-        reserve(client, headers, events.create(name=f"e{n}"))
-    with_eleven = queries_for_list()
-
-    assert with_one == with_eleven
-
-
 def test_a_token_that_outlived_its_user_takes_no_seats(client, auth, events, database):
     event = events.create(capacity=5)
     user = auth.signup()
@@ -318,21 +214,3 @@ def test_a_token_that_outlived_its_user_takes_no_seats(client, auth, events, dat
     assert response.json == {"message": "User not found"}
     assert database.tickets.count_documents({}) == 0
     assert database.events.find_one()["seatsTaken"] == 0
-
-
-def test_sold_out_is_the_cheapest_answer(counted, auth, events):
-    """During a rush most buyers are told "sold out": that costs the token check, the event
-    read and the scan for lapsed holds; no write, no user read."""
-    counted_client, commands = counted
-    event = events.create(capacity=1)
-    headers = auth.user_headers()
-
-    def commands_for_reservation(status):
-        commands.clear()
-        assert reserve(counted_client, headers, event).status_code == status
-        return commands[:]
-
-    won, lost = commands_for_reservation(201), commands_for_reservation(409)
-
-    assert won == ["find", "find", "update", "update", "find", "insert"]
-    assert lost == ["find", "find", "find"]

@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from conftest import bearer
-from ticket_api import close, create_app
+from support import bearer
 
 
 def b64(data):
@@ -64,15 +63,11 @@ def test_every_bad_token_is_401_json(app, client, auth, case):
     assert response.json["message"]
 
 
-def test_a_revoked_token_is_refused_by_another_app_on_the_same_database(settings, client, auth):
+def test_a_revoked_token_is_refused_by_another_app_on_the_same_database(make_app, client, auth):
     headers = auth.user_headers()
     assert client.post("/auth/logout", headers=headers).status_code == 200
 
-    other_app = create_app(settings)
-    try:
-        response = other_app.test_client().get("/auth/tickets", headers=headers)
-    finally:
-        close(other_app)
+    response = make_app().test_client().get("/auth/tickets", headers=headers)
 
     assert response.status_code == 401
     assert response.json == {"message": "Token has been revoked"}

@@ -38,7 +38,7 @@ from pymongo import MongoClient
 
 from tests.bench import query_shapes
 from tests.bench.race import BENCH_KEY, percentile, seed_buyers, start_server
-from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port
+from tests.support import EmbeddedDatabase, EmbeddedStripe, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "bench"

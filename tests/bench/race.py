@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 import requests
 from pymongo import MongoClient
 
+from tests.support import EmbeddedDatabase, free_port
 from ticket_api import create_app, security
-from ticket_api.dev.embedded import EmbeddedDatabase, free_port
 
 BENCH_KEY = "bench-" + "k" * 40
 SERVERS = {

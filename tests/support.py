@@ -1,0 +1,252 @@
+"""What the tests share besides fixtures: constants, helper classes and functions.
+
+Tests import from here, never from `conftest.py` or from another test module. The
+development stand-ins (`ticket_api.dev`: the embedded servers, the launcher) are named here only, for the
+tests, `conftest.py` and `bench/`, so that a move of their modules changes two lines.
+"""
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import requests
+from bson import ObjectId
+from pymongo import monitoring
+
+from ticket_api import db, security
+from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port  # noqa: F401 (for the tests)
+
+LAUNCHER = "ticket_api.dev.launcher"  # `python -m` it: what `make run` runs
+PASSWORD = "correct horse battery"
+WEBHOOK_SECRET = "whsec_tests"
+VISA = "pm_card_visa"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def in_days(days):
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+def parse_time(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def db_id(document):
+    return ObjectId(document["_id"])
+
+
+def wait_for(condition, seconds=10):
+    """Poll `condition` until it is true (True) or `seconds` have gone by (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+class AuthActions:
+    """Sign up and log in through the API, as a frontend would."""
+
+    numbers = itertools.count(1)
+
+    def __init__(self, client, app):
+        self.client = client
+        self.app = app
+
+    def signup(self, username=None, email=None, password=PASSWORD):
+        n = next(self.numbers)
+        body = {
+            "username": username or f"user{n}",
+            "email": email or f"user{n}@example.com",
+            "password": password,
+        }
+        response = self.client.post("/auth/signup", json=body)
+        assert response.status_code == 201, response.json
+        return {**response.json, "password": password}
+
+    def login(self, email, password=PASSWORD):
+        response = self.client.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 201, response.json
+        return response.json["token"]
+
+    def user_headers(self, **signup_fields):
+        """Headers of a newly signed-up, logged-in user."""
+        user = self.signup(**signup_fields)
+        return bearer(self.login(user["email"], user["password"]))
+
+    def admin_headers(self):
+        user = self.signup()
+        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": "admin"}})
+        return bearer(self.login(user["email"]))
+
+    def many_user_headers(self, count):
+        """Headers of `count` users stored directly: quicker than signing each one up."""
+        now = db.utcnow()
+        users = [
+            {"username": f"buyer{n}", "email": f"buyer{n}@example.com", "passwordHash": "-",
+             "role": "user", "createdAt": now, "updatedAt": now, "__v": 0}
+            for n in range(count)
+        ]
+        db.get_db(self.app).users.insert_many(users)
+        with self.app.app_context():
+            return [bearer(security.issue_token(user)) for user in users]
+
+
+class Events:
+    """Create events through the API, as venue staff would."""
+
+    def __init__(self, client, auth):
+        self.client = client
+        self.auth = auth
+        self._admin = None
+
+    @property
+    def admin(self):
+        if self._admin is None:
+            self._admin = self.auth.admin_headers()
+        return self._admin
+
+    def create(self, **fields):
+        body = {"name": "Jazz night", "date": in_days(30), "capacity": 100, "price": 2500, **fields}
+        response = self.client.post("/events", json=body, headers=self.admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+
+# Tickets
+
+
+def seats_taken(database, event):
+    return database.events.find_one({"_id": ObjectId(event["_id"])})["seatsTaken"]
+
+
+def reserve(client, headers, event, **fields):
+    return client.post("/tickets", json={"eventId": event["_id"], **fields}, headers=headers)
+
+
+def stored(database, ticket):
+    """The ticket as the database holds it."""
+    return database.tickets.find_one({"_id": ObjectId(ticket["_id"])})
+
+
+def lapse(database, ticket):
+    """Move a ticket's hold expiry into the past, as if HOLD_MINUTES had gone by."""
+    database.tickets.update_one(
+        {"_id": ObjectId(ticket["_id"])},
+        {"$set": {"expiresAt": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
+
+
+# Payments
+
+
+def pay(client, headers, ticket, token=VISA, **overrides):
+    body = {"ticketId": ticket["_id"], "amount": ticket["amount"], **overrides}
+    if token:
+        body["token"] = token
+    return client.post("/payment", json=body, headers=headers)
+
+
+def intents_for(stand_in, ticket):
+    """The ticket's PaymentIntents, as the stand-in holds them (every page: it lists the
+    oldest first, and the whole session's)."""
+    every = stand_in.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+    return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
+
+
+def charged(stand_in, ticket):
+    return [intent for intent in intents_for(stand_in, ticket) if intent.status == "succeeded"]
+
+
+def browser_confirms(standin_url, intent_id, client_secret, payment_method=VISA):
+    """What stripe.confirmCardPayment does: the publishable key and the client secret."""
+    data = {"payment_method": payment_method, "client_secret": client_secret, "key": "pk_test_tests"}
+    return requests.post(f"{standin_url}/v1/payment_intents/{intent_id}/confirm", data=data, timeout=10)
+
+
+def signed(event_type, obj, secret=WEBHOOK_SECRET, event_id=None):
+    """A webhook request as Stripe signs it: keyword arguments of `client.post`."""
+    payload = json.dumps({
+        "id": event_id or f"evt_{ObjectId()}", "object": "event", "type": event_type,
+        "created": int(time.time()), "data": {"object": obj},
+    })
+    timestamp = int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return {"data": payload, "headers": {"Stripe-Signature": f"t={timestamp},v1={signature}",
+                                        "Content-Type": "application/json"}}
+
+
+# Interleavings
+
+
+class Interleave(monitoring.CommandListener):
+    """Forces an interleaving on an app's client, rather than waiting for one: right after
+    the first command that `matches(name, command)` picks has succeeded, `then()` runs to
+    completion on that thread, before the app goes on (`arm` them; an unarmed one only
+    listens). pymongo swallows what a listener raises, so `outcome()` re-raises it, and
+    fails the test when `then` never ran.
+    """
+
+    def __init__(self):
+        self.matches = self.then = None
+        self.waiting = set()
+        self.fired = False
+        self.result = self.error = None
+
+    def arm(self, matches, then):
+        self.matches, self.then = matches, then
+
+    def started(self, event):
+        if self.then is not None and self.matches(event.command_name, event.command):
+            self.waiting.add(event.request_id)
+
+    def succeeded(self, event):
+        if event.request_id not in self.waiting or self.then is None:
+            return
+        then, self.then = self.then, None
+        self.fired = True
+        try:
+            self.result = then()
+        except Exception as error:  # re-raised by outcome()
+            self.error = error
+
+    def failed(self, event):
+        self.waiting.discard(event.request_id)
+
+    def outcome(self):
+        """What `then` returned (it must have run, and not raised)."""
+        assert self.fired, "the interleaving was not forced: the command never ran"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class CommandLog(monitoring.CommandListener):
+    """What an app's client sends: each command's name and collection, in order."""
+
+    def __init__(self):
+        self.sent = []
+
+    def started(self, event):
+        self.sent.append((event.command_name, event.command.get(event.command_name)))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+    def names(self):
+        return [name for name, _ in self.sent]
+
+
+def command_on(name, collection):
+    """Matches the commands `name` on `collection` (for `Interleave.arm`)."""
+    return lambda command_name, command: command_name == name and command.get(name) == collection

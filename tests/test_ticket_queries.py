@@ -1,0 +1,42 @@
+"""What requests cost in database commands: lists in a constant number, sold out cheapest."""
+
+import pytest
+
+from support import reserve
+
+
+@pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])
+def test_lists_populate_events_in_a_constant_number_of_queries(counted, auth, events, client, path):
+    counted_client, log = counted
+    headers = auth.admin_headers()
+
+    def queries_for_list():
+        log.sent.clear()
+        assert counted_client.get(path, headers=headers).status_code == 200
+        return len(log.sent)
+
+    reserve(client, headers, events.create())
+    with_one = queries_for_list()
+    for n in range(10):
+        reserve(client, headers, events.create(name=f"e{n}"))
+    with_eleven = queries_for_list()
+
+    assert with_one == with_eleven
+
+
+def test_sold_out_is_the_cheapest_answer(counted, auth, events):
+    """During a rush most buyers are told "sold out": that costs the token check, the event
+    read and the scan for lapsed holds; no write, no user read."""
+    counted_client, log = counted
+    event = events.create(capacity=1)
+    headers = auth.user_headers()
+
+    def commands_for_reservation(status):
+        log.sent.clear()
+        assert reserve(counted_client, headers, event).status_code == status
+        return log.names()
+
+    won, lost = commands_for_reservation(201), commands_for_reservation(409)
+
+    assert won == ["find", "find", "update", "update", "find", "insert"]
+    assert lost == ["find", "find", "find"]

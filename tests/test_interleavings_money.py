@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from bson import ObjectId
 
-from support import VISA, intents_for, lapse, pay, seats_taken, signed, stored
+from support import VISA, intents_for, lapse, pay, reserve, seats_taken, signed, stored
 from ticket_api.db import utcnow
 from ticket_api.sales import seats, settlement
 
@@ -136,7 +136,7 @@ def test_money_for_a_lapsed_hold_of_a_started_event_is_refunded(app, client, buy
     stand_in.payment_intents.confirm(intent_id, params={"payment_method": VISA})  # the browser pays...
     lapse(database, held)
     with app.app_context():  # ...as the hold is released, its intent not cancelled (Stripe unreachable)
-        assert len(seats.release_lapsed(now=utcnow(), event_id=ObjectId(event["_id"]))) == 1
+        assert seats.release(stored(database, held), now=utcnow())
     assert stored(database, held)["status"] == "expired"
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"date": utcnow() - timedelta(hours=1)}})
     taken = seats_taken(database, event)
@@ -242,3 +242,31 @@ def test_a_payment_retried_while_the_first_holds_the_claim_is_409_and_charges_on
     assert (intent.id, intent.status, intent.amount) == (first.json["paymentId"], "succeeded", 5000)
     assert database.payments.count_documents({"ticket": ObjectId(held["_id"])}) == 1
     assert seats_taken(database, event) == 2
+
+
+def test_each_released_hold_has_its_intent_cancelled_before_the_next_is_released(
+    spied, client, auth, event, stand_in, database
+):
+    """So a failure part-way through a release leaves no released hold that can still be
+    charged: the holds not reached stay pending, for the next release to cancel.
+
+    Bug: releasing the whole batch first and cancelling the PaymentIntents afterwards.
+    """
+    holds, intents = [], []
+    for headers in (auth.user_headers(), auth.user_headers()):
+        holds.append(reserve(client, headers, event).json)
+        intents.append(pay(client, headers, holds[-1], token=None).json["paymentId"])
+        lapse(database, holds[-1])
+    expiries = []
+
+    def second_expiry(name, command):
+        expiring = (name == "update" and command.get("update") == "tickets"
+                    and command["updates"][0]["u"].get("$set", {}).get("status") == "expired")
+        expiries.extend([command] if expiring else [])
+        return expiring and len(expiries) == 2
+
+    spied.arm(second_expiry, lambda: sorted(stand_in.payment_intents.retrieve(i).status for i in intents))
+    with spied.app.app_context():
+        assert settlement.release_lapsed_holds(now=utcnow()) == 2
+
+    assert spied.outcome() == ["canceled", "requires_payment_method"]

@@ -25,7 +25,7 @@ ROUTE_GROUPS = (auth_routes, event_routes, ticket_routes, payment_routes, health
 def create_app(test_config=None):
     """Build the app from the environment (and `.env`), or from `test_config` on top of it.
 
-    :raise ConfigError: a required setting is missing (production), or there is no database.
+    :raise ConfigError: a required setting is missing (`config.check`).
     """
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(openapi_settings())

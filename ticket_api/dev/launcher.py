@@ -123,15 +123,15 @@ def stripe_for(settings, webhook_url):
 
 def running_stripe_env(settings):
     """For a one-off command: the stand-in a running `make run` started (its URL is in
-    DATA_DIR). With none running, payments answer 502 until one is: nothing else needs Stripe."""
+    DATA_DIR), for what the environment does not set. With none running, payments answer
+    502 until one is: nothing else needs Stripe."""
     if settings.STRIPE_SECRET_KEY:
         return {}
+    stripe_env = {"STRIPE_SECRET_KEY": STANDIN_SECRET_KEY}
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        stripe_env["STRIPE_WEBHOOK_SECRET"] = kept_secret(settings.DATA_DIR / WEBHOOK_SECRET_FILE, prefix="whsec_")
     url_file = settings.DATA_DIR / STANDIN_URL_FILE
-    stripe_env = {
-        "STRIPE_SECRET_KEY": STANDIN_SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": kept_secret(settings.DATA_DIR / WEBHOOK_SECRET_FILE, prefix="whsec_"),
-    }
-    if url_file.is_file():
+    if not settings.STRIPE_API_BASE and url_file.is_file():
         stripe_env["STRIPE_API_BASE"] = url_file.read_text().strip()
     return stripe_env
 

@@ -37,7 +37,7 @@ STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True
 @bp.error(502, gateway.ProviderUnavailable.message)
 @bp.doc(security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
 def pay(fields):
-    """Pay a held ticket: with `token` at once (200), without it in the browser (202, Stripe.js)."""
+    """Pay a held ticket: with `token` at once, without it in the browser (Stripe.js)."""
     payment = checkout.pay(
         ticket_id=fields["ticketId"],
         user_id=security.current_user_id(),

@@ -47,7 +47,7 @@ def refund_done(intent_id, *, ticket_id, amount, currency, now):
     )
 
 
-def mark_refunded(intent_id, *, now):
+def mark_refunded_outside(intent_id, *, now):
     """A refund made outside (in Stripe's dashboard)."""
     get_db().payments.update_one({"_id": intent_id}, {"$set": {"status": "refunded", "updatedAt": now}})
 

@@ -37,17 +37,14 @@ class PaymentInProgress(ApiError):
 
 @dataclass(frozen=True)
 class Payment:
-    """What a payment attempt came to: paid (`ticket` is the confirmed ticket), or waiting
-    for the browser (`client_secret`; `needs_authentication` for 3-D Secure)."""
+    """What a payment attempt came to: paid (`ticket`: the confirmed ticket), or waiting for
+    the browser (`client_secret`; `needs_authentication` for 3-D Secure)."""
 
     intent_id: str
+    paid: bool
     ticket: dict | None = None
     client_secret: str | None = None
     needs_authentication: bool = False
-
-    @property
-    def paid(self):
-        return self.ticket is not None
 
 
 def pay(*, ticket_id, user_id, amount, token, now):
@@ -74,9 +71,9 @@ def pay(*, ticket_id, user_id, amount, token, now):
             tickets.store.end_charge(ticket_id, now=utcnow())
         raise
     if intent.status == "succeeded":  # settled at the time Stripe answered, which may be a while after `now`
-        return Payment(intent.id, ticket=settlement.settle(intent, now=utcnow()))
+        return Payment(intent.id, paid=True, ticket=settlement.settle(intent, now=utcnow()))
     tickets.store.end_charge(ticket_id, now=utcnow())
-    return Payment(intent.id, client_secret=intent.client_secret,
+    return Payment(intent.id, paid=False, client_secret=intent.client_secret,
                    needs_authentication=intent.status == "requires_action")
 
 

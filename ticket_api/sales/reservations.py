@@ -19,7 +19,7 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     :raise EventNotFound, EventStarted, SoldOut: why the seats could not be taken.
     :raise UserGone: the token outlived its user.
     """
-    event = settlement.take_seats(event_id, quantity, now=now)
+    event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now)
     ticket = {
         "_id": ObjectId(),
         "event": event_id,

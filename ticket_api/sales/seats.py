@@ -2,8 +2,8 @@
 
 A pending ticket whose hold has lapsed is released lazily, by whoever reads availability
 or takes seats next: a conditional update that exactly one process wins gives its seats
-back once. This module never calls Stripe: it returns the holds it released, and
-`settlement.release_lapsed_holds` cancels their PaymentIntents.
+back once. This module never calls Stripe: `settlement.release_lapsed_holds` releases
+each hold here and cancels its PaymentIntent at once.
 """
 
 from .. import events, tickets
@@ -28,7 +28,7 @@ def take(event_id, quantity, *, now):
     The event is read, the rule decided on what was read, and the update's filter
     re-checks it on the stored event; when the event changed in between, it is read
     again (a bounded number of times). Lapsed holds are not released here: see
-    `settlement.take_seats`.
+    `settlement.take_seats_releasing_lapsed_holds`.
 
     :return: the event with the seats taken.
     :raise EventNotFound, EventStarted, SoldOut: why they could not be taken.
@@ -50,14 +50,14 @@ def give_back(ticket, *, now):
     events.store.give_back_seats(ticket["event"], ticket["quantity"], now=now)
 
 
-def release_lapsed(*, now, event_id=None):
-    """Expire the lapsed holds (of one event, or all) and give their seats back, once each.
+def release(ticket, *, now):
+    """Expire a lapsed hold (as found by `tickets.store.lapsed_holds`) and give its seats
+    back, if this process wins the expiry: exactly one of any number of callers does.
+    Its PaymentIntent is left to the caller (`settlement.release_lapsed_holds`).
 
-    :return: the holds this process released (each with its `paymentIntent`, if any).
+    :return: whether this call released it.
     """
-    released = []
-    for ticket in tickets.store.lapsed_holds(now=now, event_id=event_id):
-        if tickets.store.expire(ticket, now=now):
-            give_back(ticket, now=now)
-            released.append(ticket)
-    return released
+    if not tickets.store.expire(ticket, now=now):
+        return False
+    give_back(ticket, now=now)
+    return True

@@ -5,9 +5,6 @@ These call each other in a loop, so they live in one module: settling money that
 for a lapsed hold takes its seats again, taking seats may release other lapsed holds,
 and a released hold whose PaymentIntent already succeeded is settled in turn. The loop
 ends: each hold is released at most once.
-
-The `payments` store records each PaymentIntent that took money (by its id, so a
-payment is recorded once however often Stripe reports it) and whether it was refunded.
 """
 
 import logging
@@ -16,7 +13,8 @@ from contextlib import suppress
 from bson import ObjectId
 
 from .. import payments, tickets
-from ..errors import ApiError
+from ..db import utcnow
+from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 from . import seats
 
 log = logging.getLogger(__name__)
@@ -27,7 +25,7 @@ class RefundedSeatsGone(ApiError):
     message = "The hold expired and its seats were sold meanwhile: the payment was refunded"
 
 
-def take_seats(event_id, quantity, *, now):
+def take_seats_releasing_lapsed_holds(event_id, quantity, *, now):
     """`seats.take`; when too few are left, the event's lapsed holds are released first
     (if it has any) and the seats tried again. The scan for lapsed holds is spared while
     seats are plentiful, and never skipped when it matters.
@@ -35,33 +33,36 @@ def take_seats(event_id, quantity, *, now):
     :return: the event with the seats taken.
     :raise EventNotFound, EventStarted, SoldOut: why they could not be.
     """
-    try:
-        return seats.take(event_id, quantity, now=now)
-    except seats.SoldOut:
-        if not release_lapsed_holds(now=now, event_id=event_id):
-            raise
-    return seats.take(event_id, quantity, now=now)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return seats.take(event_id, quantity, now=now)
+        except seats.SoldOut:
+            if not release_lapsed_holds(now=now, event_id=event_id):
+                raise
+    raise KeptChanging(f"event {event_id}: lapsed holds released {MAX_ATTEMPTS} times, seats still short")
 
 
 def release_lapsed_holds(*, now, event_id=None):
-    """Release the lapsed holds (of one event, or all), seats back once each; a released
-    hold's unfinished PaymentIntent is cancelled, so a late confirmation in the browser
-    cannot charge for seats that are gone.
+    """Release the lapsed holds (of one event, or all), seats back once each; each released
+    hold's unfinished PaymentIntent is cancelled at once, so a late confirmation in the
+    browser cannot charge for seats that are gone.
 
     :return: how many holds this process released.
     """
-    released = seats.release_lapsed(now=now, event_id=event_id)
-    for ticket in released:
-        if ticket.get("paymentIntent"):
-            cancel_unfinished(ticket["paymentIntent"], now=now)
-    return len(released)
+    released = 0
+    for ticket in tickets.store.lapsed_holds(now=now, event_id=event_id):
+        if seats.release(ticket, now=now):
+            released += 1
+            if ticket.get("paymentIntent"):
+                cancel_unfinished(ticket["paymentIntent"])
+    return released
 
 
-def cancel_unfinished(intent_id, *, now):
+def cancel_unfinished(intent_id):
     """Cancel a released hold's PaymentIntent; if it already succeeded, settle it (seats
     re-taken, or the money refunded)."""
     try:
-        settle_where_nobody_waits(payments.gateway.cancel_intent(intent_id), now=now)
+        settle_where_nobody_waits(payments.gateway.cancel_intent(intent_id))
     except ApiError as error:  # Stripe down: the webhook settles it when it comes
         log.warning("could not cancel %s: %s", intent_id, error.message)
 
@@ -94,13 +95,17 @@ def settle(intent, *, now):
     return tickets.store.get_with_event(ticket["_id"])
 
 
-def settle_where_nobody_waits(intent, *, now):
+def settle_where_nobody_waits(intent):
     """`settle` a succeeded PaymentIntent of one of our tickets, for the poll, the webhook
     and a released hold: there a refund is an outcome (the ticket says `refunded`), not an
-    error, and a PaymentIntent that names no ticket of ours is not ours to refund."""
+    error, and a PaymentIntent that names no ticket of ours is not ours to refund.
+
+    Settled at the time Stripe answered (a fresh clock, not the caller's `now`): the
+    request may have waited on Stripe a while, and an event may have started meanwhile.
+    """
     if intent.status == "succeeded" and ticket_id_of(intent):
         with suppress(RefundedSeatsGone):
-            settle(intent, now=now)
+            settle(intent, now=utcnow())
 
 
 def retake_seats(ticket, intent_id, *, now):
@@ -109,7 +114,7 @@ def retake_seats(ticket, intent_id, *, now):
     :return: whether it is confirmed (not: seats gone, event started, or changed meanwhile).
     """
     try:
-        take_seats(ticket["event"], ticket["quantity"], now=now)
+        take_seats_releasing_lapsed_holds(ticket["event"], ticket["quantity"], now=now)
     except (seats.EventNotFound, seats.EventStarted, seats.SoldOut):
         return False
     confirmed = tickets.store.confirm_paid(ticket["_id"], intent_id, now=now, from_status="expired")
@@ -130,11 +135,11 @@ def refund(intent, ticket, *, now):
     payments.store.refund_done(intent.id, ticket_id=ticket and ticket["_id"], amount=intent.amount,
                                currency=intent.currency, now=now)
     if ticket is not None:
-        mark_refunded(ticket["_id"], now=now, statuses=("expired", "cancelled"))
+        mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=("expired", "cancelled"))
     log.warning("refunded %s: its ticket could not be confirmed", intent.id)
 
 
-def mark_refunded(ticket_id, *, now, statuses):
+def mark_refunded_and_free_seats(ticket_id, *, now, statuses):
     """The ticket's money went back: `refunded`; a ticket that held seats gives them back."""
     before = tickets.store.mark_refunded(ticket_id, now=now, statuses=statuses)
     if before is not None and before["status"] in tickets.store.HOLDING:
@@ -154,7 +159,7 @@ def refresh(ticket, *, now):
         try:
             intent = payments.gateway.retrieve_intent(ticket["paymentIntent"])
             if intent.status == "succeeded":
-                settle_where_nobody_waits(intent, now=now)
+                settle_where_nobody_waits(intent)
             elif error_message(intent):
                 tickets.store.end_charge(ticket["_id"], error=error_message(intent), now=now)
         except ApiError as error:

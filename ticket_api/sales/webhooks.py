@@ -12,7 +12,7 @@ def handle_event(event, *, now):
         return
     data = event.data.object
     if event.type == "payment_intent.succeeded":
-        settlement.settle_where_nobody_waits(payments.gateway.retrieve_intent(data.id), now=now)
+        settlement.settle_where_nobody_waits(payments.gateway.retrieve_intent(data.id))
     elif event.type == "payment_intent.payment_failed":
         ticket_id = settlement.ticket_id_of(data)
         ticket = tickets.store.get(ticket_id) if ticket_id else None
@@ -27,5 +27,5 @@ def refunded_outside(intent_id, *, now):
     """A refund made in Stripe's dashboard: the ticket is refunded and its seats go back."""
     ticket = tickets.store.get_by_intent(intent_id)
     if ticket is not None:
-        settlement.mark_refunded(ticket["_id"], now=now, statuses=("confirmed", "pending", "expired"))
-        payments.store.mark_refunded(intent_id, now=now)
+        settlement.mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=("confirmed", "pending", "expired"))
+        payments.store.mark_refunded_outside(intent_id, now=now)

@@ -1,7 +1,7 @@
 """The `tickets` collection: the only code that reads or writes it.
 
-Every change of a ticket's state is one conditional `update_one` keyed by `_id`, whose
-filter says the state it changes from: of any number of processes trying the same
+Every change of a ticket's status is one conditional `update_one` keyed by `_id`, whose
+filter says the status it changes from: of any number of processes trying the same
 change, exactly one matches. The ticket is read before or after when its state is
 needed (query shapes: `db.py`).
 """

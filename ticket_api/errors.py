@@ -17,6 +17,8 @@ class ErrorSchema(ma.Schema):
     """The body of every error reply (documentation only: errors are built below)."""
 
     message = ma.fields.String(required=True, metadata={"example": "Invalid data"})
+    code = ma.fields.String(metadata={"description": "Stable, for programs (API.md, \"Error codes\")",
+                                      "example": "sold_out"})
     errors = ma.fields.Dict(
         metadata={
             "description": "Validation errors, keyed by location (`json`, `query`) then field",
@@ -26,18 +28,23 @@ class ErrorSchema(ma.Schema):
 
 
 class ApiError(Exception):
-    """A domain failure the client can act on: carries its status and message.
+    """A domain failure the client can act on: carries its status, message and, where the
+    contract gives one, its stable `code` (API.md, "Error codes").
 
-    Subclass it with both as class attributes, or raise it with them.
+    Subclass it with them as class attributes, or raise it with them.
     """
 
     status_code = 400
     message = "Bad request"
+    code = None
 
     def __init__(self, message=None, status_code=None):
         super().__init__(message or self.message)
         self.message = message or self.message
         self.status_code = status_code or self.status_code
+
+    def body(self):
+        return {"message": self.message, **({"code": self.code} if self.code else {})}
 
 
 class KeptChanging(RuntimeError):
@@ -74,7 +81,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(ApiError)
     def handle_api_error(error):
-        return {"message": error.message}, error.status_code
+        return error.body(), error.status_code
 
     @app.errorhandler(ConnectionFailure)
     def handle_database_down(error):

@@ -51,7 +51,7 @@ def idempotent(view):
         try:
             response = view(*args, **kwargs)
         except ApiError as error:
-            finish(key_id, error.status_code, {"message": error.message})
+            finish(key_id, error.status_code, error.body())
             raise
         except HTTPException as error:
             body, status, _ = http_error_response(error)

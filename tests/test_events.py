@@ -8,7 +8,7 @@ from bson import ObjectId
 from support import in_days
 
 EVENT_FIELDS = {
-    "_id", "name", "date", "location", "description", "image", "capacity", "price", "currency",
+    "_id", "name", "date", "location", "description", "image", "capacity", "price", "currency", "maxPerUser",
     "ticketsAvailable", "createdAt", "updatedAt", "__v",
 }
 
@@ -34,6 +34,7 @@ def test_an_admin_creates_an_event(client, auth, database):
     assert event["currency"] == "eur"
     assert event["image"] == "https://example.com/poster.jpg"
     assert event["__v"] == 0
+    assert event["maxPerUser"] == 10
     stored = database.events.find_one({"_id": ObjectId(event["_id"])})
     assert stored["seatsTaken"] == 0
     assert stored["date"].isoformat() == "2027-03-01T20:00:00+00:00"

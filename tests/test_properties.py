@@ -71,11 +71,14 @@ def test_seats_always_add_up_whatever_happens(client, auth, events, database):
     buyers = auth.many_user_headers(4)
 
     class Venue(RuleBasedStateMachine):
-        """Buyers reserve, holds lapse, tickets are paid and refunded, in any order."""
+        """Buyers reserve, holds lapse, tickets are paid and refunded, in any order: the
+        event's counter and each account's count (its `maxPerUser` allowance) always
+        agree with the tickets."""
 
         @initialize()
         def fresh_event(self):
             database.tickets.delete_many({})
+            database.holdings.delete_many({})
             database.events.update_one({}, {"$set": {"seatsTaken": 0}})
             self.owners = {}
 
@@ -117,8 +120,13 @@ def test_seats_always_add_up_whatever_happens(client, auth, events, database):
         @invariant()
         def seats_add_up(self):
             available = client.get(f"/events/{event['_id']}").json["ticketsAvailable"]
-            held = sum(t["quantity"] for t in database.tickets.find({"status": {"$in": ["pending", "confirmed"]}}))
-            assert available == CAPACITY - held >= 0
+            holding = list(database.tickets.find({"status": {"$in": ["pending", "confirmed"]}}))
+            assert available == CAPACITY - sum(t["quantity"] for t in holding) >= 0
+            per_account = {}
+            for ticket in holding:
+                per_account[ticket["user"]] = per_account.get(ticket["user"], 0) + ticket["quantity"]
+            counted = {h["_id"]["user"]: h["seats"] for h in database.holdings.find() if h["seats"]}
+            assert counted == per_account
 
     run_state_machine_as_test(
         Venue, settings=settings(max_examples=25, stateful_step_count=15, deadline=None, database=None,

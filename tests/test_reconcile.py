@@ -82,3 +82,19 @@ def test_reconcile_while_selling_changes_no_correct_counter(app, runner, auth, e
     held = sum(t["quantity"] for t in database.tickets.find({"status": {"$in": ["pending", "confirmed"]}}))
     assert counter(database, event) == held == 120
     assert not [run.output for run in runs if ": repaired" in run.output]
+
+
+def test_an_accounts_seat_count_left_too_high_by_a_crash_is_repaired(runner, client, auth, events, database):
+    """A process that died between counting seats against the account's limit and storing
+    the ticket leaves the account unable to buy what it may: reconcile sets it back."""
+    event = events.create(capacity=10, maxPerUser=4)
+    headers = auth.user_headers()
+    reserve(client, headers, event, 1)
+    database.holdings.update_one({}, {"$inc": {"seats": 3}})  # as if a reservation of 3 died half-way
+    assert client.post("/tickets", json={"eventId": event["_id"]}, headers=headers).status_code == 409
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert result.exit_code == 0, result.output
+    assert database.holdings.find_one()["seats"] == 1
+    reserve(client, headers, event, 3)

@@ -38,5 +38,6 @@ def test_sold_out_is_the_cheapest_answer(counted, auth, events):
 
     won, lost = commands_for_reservation(201), commands_for_reservation(409)
 
-    assert won == ["find", "find", "update", "update", "find", "insert"]
+    # won: token check, event read, seat update, version bump, user read, the account's count, the ticket
+    assert won == ["find", "find", "update", "update", "find", "update", "insert"]
     assert lost == ["find", "find", "find"]

@@ -53,6 +53,7 @@ class Config:
         self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "20 per minute")
         self.RATELIMIT_LOGIN_EMAIL = env("RATELIMIT_LOGIN_EMAIL", "10 per minute")
         self.RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", "10 per minute")
+        self.RATELIMIT_RESERVE = env("RATELIMIT_RESERVE", "30 per minute")
         self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "usd").lower()
         self.TRUST_PROXY = int(env("TRUST_PROXY", "0"))
         self.FORWARDED_ALLOW_IPS = [ip.strip() for ip in env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")]

@@ -5,8 +5,10 @@ from datetime import UTC
 import marshmallow as ma
 
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime
+from .store import DEFAULT_MAX_PER_USER, max_per_user
 
 MAX_CAPACITY = 1_000_000
+MAX_PER_USER = 100
 # Ten seats of the dearest event stay within Stripe's largest charge (99,999,999 minor units).
 MAX_PRICE = 9_999_999
 
@@ -38,6 +40,12 @@ class EventCreateSchema(Schema):
         validate=ma.validate.Length(max=2048),
         metadata={"example": "https://example.com/poster.jpg"},
     )
+    maxPerUser = StrictInteger(
+        load_default=DEFAULT_MAX_PER_USER,
+        validate=ma.validate.Range(min=1, max=MAX_PER_USER),
+        metadata={"description": "Seats one account may hold or own for the event, pending and confirmed together",
+                  "example": DEFAULT_MAX_PER_USER},
+    )
 
     @ma.post_load
     def normalize(self, event, **kwargs):
@@ -66,6 +74,10 @@ class EventSchema(DocumentSchema):
         metadata={"description": "In the currency's minor unit (cents)", "example": 2500}
     )
     currency = ma.fields.String(metadata={"example": "usd"})
+    maxPerUser = ma.fields.Function(
+        max_per_user,
+        metadata={"type": "integer", "description": "Seats one account may hold or own for the event"},
+    )
     ticketsAvailable = ma.fields.Method(
         "tickets_available",
         dump_only=True,

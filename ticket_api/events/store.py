@@ -15,6 +15,12 @@ from ..db import get_db
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_PER_USER = 10  # events made before `maxPerUser` existed have none stored
+
+
+def max_per_user(event):
+    return event.get("maxPerUser", DEFAULT_MAX_PER_USER)
+
 
 def create(*, default_currency, now, **fields):
     event = {

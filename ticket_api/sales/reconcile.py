@@ -37,6 +37,7 @@ def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
     """
     settlement.release_lapsed_holds(now=now)
     counters = events.store.seat_counters()
+    holdings = tickets.store.holdings()
     time.sleep(settle_seconds)
     held = tickets.store.seats_held_by_event()
     drifts = []
@@ -45,4 +46,15 @@ def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
         if seats != event["seatsTaken"]:
             repaired = repair and events.store.correct_seats(event, seats, now=now)
             drifts.append(Drift(event["_id"], event["name"], event["seatsTaken"], seats, repaired))
+    if repair:
+        correct_holdings(holdings, tickets.store.seats_held_by_user())
     return drifts, len(counters)
+
+
+def correct_holdings(holdings, held):
+    """Each account's seats per event, as counted against `maxPerUser`, set to what its
+    tickets hold (too high after a crash between counting and storing a ticket)."""
+    for holding in holdings:
+        seats = held.get((holding["_id"]["event"], holding["_id"]["user"]), 0)
+        if seats != holding["seats"]:
+            tickets.store.correct_holding(holding, seats)

@@ -5,18 +5,19 @@ from datetime import timedelta
 from bson import ObjectId
 from pymongo.errors import PyMongoError
 
-from .. import auth, tickets
+from .. import auth, events, tickets
 from . import seats, settlement
 
 
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     """Hold `quantity` seats for the user: confirmed at once when free, else pending.
 
-    The user is read only once the seats are won: during a rush most buyers are told
-    "sold out", and that answer should cost the database as little as possible.
+    The user is read, and the seats counted against the event's `maxPerUser`, only once
+    the seats are won: during a rush most buyers are told "sold out", and that answer
+    should cost the database as little as possible.
 
     :return: the ticket, with its event.
-    :raise EventNotFound, EventStarted, SoldOut: why the seats could not be taken.
+    :raise EventNotFound, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
     :raise UserGone: the token outlived its user.
     """
     event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now)
@@ -33,9 +34,13 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
         "updatedAt": now,
         "__v": 0,
     }
-    if auth.store.get(user_id) is None:
-        seats.give_back(ticket, now=now)
-        raise auth.store.UserGone()
+    try:
+        if auth.store.get(user_id) is None:
+            raise auth.store.UserGone()
+        settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.store.max_per_user(event), now=now)
+    except (auth.store.UserGone, seats.SeatLimit):
+        events.store.give_back_seats(event_id, quantity, now=now)
+        raise
     try:
         tickets.store.insert(ticket)
     except PyMongoError:

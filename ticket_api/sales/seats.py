@@ -22,6 +22,11 @@ class SoldOut(ApiError):
     status_code, message = 409, "Sold out"
 
 
+class SeatLimit(ApiError):
+    status_code, message, code = 409, "No more seats for this account: the event's limit per account is reached", \
+        "seat_limit"
+
+
 def take(event_id, quantity, *, now):
     """Take the seats in one conditional update of the event, or say why not.
 
@@ -46,8 +51,20 @@ def take(event_id, quantity, *, now):
     raise KeptChanging(f"event {event_id}: seats not taken after {MAX_ATTEMPTS} attempts")
 
 
+def hold_for_user(ticket, *, limit=None):
+    """Count the ticket's seats against its user's limit for the event (`limit` None:
+    uncapped, for money that arrived for a lapsed hold).
+
+    :raise SeatLimit: the user would hold more than `limit` seats of the event.
+    """
+    if not tickets.store.hold_for_user(ticket["event"], ticket["user"], ticket["quantity"], limit=limit):
+        raise SeatLimit()
+
+
 def give_back(ticket, *, now):
+    """The ticket's seats go back to its event, and stop counting against its user."""
     events.store.give_back_seats(ticket["event"], ticket["quantity"], now=now)
+    tickets.store.release_for_user(ticket["event"], ticket["user"], ticket["quantity"])
 
 
 def release(ticket, *, now):

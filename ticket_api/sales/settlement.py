@@ -42,6 +42,20 @@ def take_seats_releasing_lapsed_holds(event_id, quantity, *, now):
     raise KeptChanging(f"event {event_id}: lapsed holds released {MAX_ATTEMPTS} times, seats still short")
 
 
+def hold_for_user_releasing_lapsed_holds(ticket, *, limit, now):
+    """`seats.hold_for_user`; when the user's limit is reached, the event's lapsed holds
+    (maybe the user's own) are released first, if it has any, and the count tried again.
+
+    :raise SeatLimit: the user's pending and confirmed seats would pass `limit`.
+    """
+    try:
+        seats.hold_for_user(ticket, limit=limit)
+    except seats.SeatLimit:
+        if not release_lapsed_holds(now=now, event_id=ticket["event"]):
+            raise
+        seats.hold_for_user(ticket, limit=limit)
+
+
 def release_lapsed_holds(*, now, event_id=None):
     """Release the lapsed holds (of one event, or all), seats back once each; each released
     hold's unfinished PaymentIntent is cancelled at once, so a late confirmation in the
@@ -117,6 +131,7 @@ def retake_seats(ticket, intent_id, *, now):
         take_seats_releasing_lapsed_holds(ticket["event"], ticket["quantity"], now=now)
     except (seats.EventNotFound, seats.EventStarted, seats.SoldOut):
         return False
+    seats.hold_for_user(ticket)  # uncapped: the money is in, the seats are free
     confirmed = tickets.store.confirm_paid(ticket["_id"], intent_id, now=now, from_status="expired")
     if not confirmed:
         seats.give_back(ticket, now=now)

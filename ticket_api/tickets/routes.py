@@ -1,10 +1,10 @@
 from flask import current_app
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import get_jwt_identity, jwt_required
 from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
-from ..extensions import Blueprint
+from ..extensions import Blueprint, limiter
 from ..sales import reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from . import store
@@ -17,11 +17,13 @@ TICKET_NOT_FOUND = "Ticket not found"
 
 @bp.route("", methods=["POST"])
 @jwt_required()
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESERVE"], key_func=lambda: f"reserve:{get_jwt_identity()}")
 @bp.arguments(TicketCreateSchema)
 @bp.response(201, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(404, seats.EventNotFound.message)
-@bp.error(409, seats.SoldOut.message)
+@bp.error(409, seats.SoldOut.message, "Sold out; or `seat_limit`: the account's limit for the event is reached")
+@bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
 @bp.doc(security=security.BEARER_AUTH)
 def reserve(fields):
     """Hold seats: `confirmed` at once for a free event, else `pending` until `expiresAt`."""

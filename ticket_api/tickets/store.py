@@ -1,4 +1,8 @@
-"""The `tickets` collection: the only code that reads or writes it.
+"""The `tickets` and `holdings` collections: the only code that reads or writes them.
+
+`holdings` counts, per (event, user), the seats that user's pending and confirmed tickets
+hold: the event's `maxPerUser` is decided on it by one conditional update, as capacity is
+on the event.
 
 Every change of a ticket's status is one conditional `update_one` keyed by `_id`, whose
 filter says the status it changes from: of any number of processes trying the same
@@ -7,6 +11,8 @@ needed (query shapes: `db.py`).
 """
 
 from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError
 
 from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
@@ -74,7 +80,7 @@ def lapsed_holds(*, now, event_id=None):
     lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields: query shapes, `db.py`
     if event_id is not None:
         lapsed = {"event": event_id, **lapsed}
-    projection = {"event": 1, "quantity": 1, "paymentIntent": 1}
+    projection = {"event": 1, "user": 1, "quantity": 1, "paymentIntent": 1}
     return list(get_db().tickets.find(lapsed, projection).limit(LAPSED_BATCH))
 
 
@@ -165,3 +171,56 @@ def seats_held_by_event():
         {"$group": {"_id": "$event", "seats": {"$sum": "$quantity"}}},
     ]
     return {row["_id"]: row["seats"] for row in get_db().tickets.aggregate(pipeline)}
+
+
+def hold_for_user(event_id, user_id, quantity, *, limit=None):
+    """Count `quantity` more seats held by the user for the event, if that keeps them
+    within `limit` (None: no limit, for money that arrived for a lapsed hold).
+
+    One conditional update decides, so parallel requests of one account cannot pass the
+    limit: when the filter does not match, the upsert's insert meets the existing `_id`
+    (a DuplicateKeyError). The first hold of a user races only another first hold: then
+    the loser tries once more, against the winner's count.
+
+    :return: whether the seats were counted.
+    """
+    if limit is not None and quantity > limit:
+        return False
+    within = {} if limit is None else {"seats": {"$lte": limit - quantity}}
+    for _ in range(2):
+        try:
+            get_db().holdings.update_one(
+                {"_id": {"event": event_id, "user": user_id}, **within}, {"$inc": {"seats": quantity}}, upsert=True
+            )
+            return True
+        except DuplicateKeyError:
+            continue
+    return False
+
+
+def release_for_user(event_id, user_id, quantity):
+    """The user holds `quantity` seats fewer for the event (never below zero)."""
+    get_db().holdings.update_one(
+        {"_id": {"event": event_id, "user": user_id}, "seats": {"$gte": quantity}}, {"$inc": {"seats": -quantity}}
+    )
+
+
+def holdings():
+    """Every (event, user) seat count, for `reconcile`."""
+    return list(get_db().holdings.find({}))
+
+
+def seats_held_by_user():
+    """{(event id, user id): seats their pending and confirmed tickets hold}, for `reconcile`."""
+    pipeline = [
+        {"$match": {"status": {"$in": list(HOLDING)}}},
+        {"$group": {"_id": {"event": "$event", "user": "$user"}, "seats": {"$sum": "$quantity"}}},
+    ]
+    return {(row["_id"]["event"], row["_id"]["user"]): row["seats"] for row in get_db().tickets.aggregate(pipeline)}
+
+
+def correct_holding(holding, seats):
+    """Set a holding (as read by `holdings`) to `seats`, only if unchanged since it was read."""
+    return get_db().holdings.update_one(
+        {"_id": holding["_id"], "seats": holding["seats"]}, {"$set": {"seats": seats}}
+    ).modified_count == 1

@@ -42,6 +42,11 @@ INDEXES = {
     "payments": [
         IndexModel("ticket", name="by_ticket"),
     ],
+    "card_declines": [
+        IndexModel([("ticket", ASCENDING), ("at", ASCENDING)], name="ticket_declines"),
+        IndexModel([("user", ASCENDING), ("at", ASCENDING)], name="user_declines"),
+        IndexModel("at", expireAfterSeconds=24 * 3600, name="kept_24h"),
+    ],
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],

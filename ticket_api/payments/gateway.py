@@ -5,6 +5,7 @@ One `StripeClient` per app, pointed at Stripe or at a Stripe-compatible base
 number of retries, so an unreachable provider is a quick 502, never a hung worker.
 """
 
+import logging
 from contextlib import contextmanager
 
 import stripe
@@ -12,9 +13,23 @@ from flask import current_app
 
 from ..errors import ApiError
 
+log = logging.getLogger(__name__)
+
+# Stripe's decline-code guidance: never tell the customer these; answer a generic decline.
+UNTOLD_DECLINES = {"fraudulent", "lost_card", "stolen_card", "pickup_card", "merchant_blacklist"}
+
 
 class CardDeclined(ApiError):
-    status_code, message = 402, "Your card was declined."
+    """402 with the customer-facing message and Stripe's `declineCode`."""
+
+    status_code, message, code = 402, "Your card was declined.", "card_declined"
+
+    def __init__(self, message=None, decline_code=None):
+        super().__init__(message)
+        self.decline_code = decline_code
+
+    def body(self):
+        return {**super().body(), **({"declineCode": self.decline_code} if self.decline_code else {})}
 
 
 class StripeRefused(ApiError):
@@ -49,14 +64,25 @@ def calling_stripe():
     try:
         yield
     except stripe.CardError as error:
-        raise CardDeclined(error.user_message or CardDeclined.message) from error
+        raise declined(error) from error
     except stripe.InvalidRequestError as error:
         if error.http_status and error.http_status >= 500:
             raise ProviderUnavailable() from error
-        raise StripeRefused(f"{StripeRefused.message}: {error.user_message or error.code}") from error
+        log.warning("Stripe refused the request: %s (%s)", error.user_message or str(error), error.code)
+        raise StripeRefused() from error
     except stripe.StripeError as error:  # connection, 5xx, rate limit, authentication
         current_app.logger.error("Stripe call failed: %s", type(error).__name__)
         raise ProviderUnavailable() from error
+
+
+def declined(error):
+    """The 402 for a card error: Stripe's customer-facing message and decline code, except
+    for the codes Stripe says not to tell (logged, answered as a generic decline)."""
+    decline_code = getattr(error.error, "decline_code", None) or error.code
+    if decline_code in UNTOLD_DECLINES:
+        log.warning("card declined: %s (answered as generic_decline)", decline_code)
+        return CardDeclined(decline_code="generic_decline")
+    return CardDeclined(error.user_message or CardDeclined.message, decline_code)
 
 
 def payment_method_for(token):

@@ -34,6 +34,8 @@ STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True
 @bp.error(402, gateway.CardDeclined.message, "The card was declined: the ticket stays pending")
 @bp.error(404, checkout.TicketNotFound.message, "No such ticket of the caller's")
 @bp.error(409, checkout.AlreadyPaid.message, "Already paid, free, hold expired, or a payment in progress")
+@bp.error(429, checkout.TooManyAttempts.message, "Card testing: 5 declines on the ticket, or 10 by the account, "
+          "within an hour (the hold stays)")
 @bp.error(502, gateway.ProviderUnavailable.message)
 @bp.doc(security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
 def pay(fields):

@@ -1,9 +1,10 @@
-"""The `payments`, `stripe_events` and `idempotency_keys` collections: the only code that
-reads or writes them.
+"""The `payments`, `card_declines`, `stripe_events` and `idempotency_keys` collections: the
+only code that reads or writes them.
 
 `payments` holds one record per PaymentIntent that took money (`_id` is its id, so a
 payment is recorded once however often Stripe reports it), with its refund's claim.
-`stripe_events` holds the ids of webhook events already handled. `idempotency_keys`
+`card_declines` holds each declined attempt (ticket, user, time), counted against card
+testing. `stripe_events` holds the ids of webhook events already handled. `idempotency_keys`
 holds each (user, `Idempotency-Key`) and the reply kept for it.
 """
 
@@ -50,6 +51,18 @@ def refund_done(intent_id, *, ticket_id, amount, currency, now):
 def mark_refunded_outside(intent_id, *, now):
     """A refund made outside (in Stripe's dashboard)."""
     get_db().payments.update_one({"_id": intent_id}, {"$set": {"status": "refunded", "updatedAt": now}})
+
+
+def record_decline(*, ticket_id, user_id, now):
+    get_db().card_declines.insert_one({"ticket": ticket_id, "user": user_id, "at": now})
+
+
+def declines_since(since, *, ticket_id):
+    return get_db().card_declines.count_documents({"ticket": ticket_id, "at": {"$gt": since}})
+
+
+def declines_of_user_since(since, *, user_id):
+    return get_db().card_declines.count_documents({"user": user_id, "at": {"$gt": since}})
 
 
 def event_handled(event_id):

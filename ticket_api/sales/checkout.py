@@ -2,6 +2,7 @@
 
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
@@ -35,6 +36,17 @@ class PaymentInProgress(ApiError):
     status_code, message = 409, "A payment for this ticket is already in progress"
 
 
+class TooManyAttempts(ApiError):
+    status_code, code = 429, "too_many_attempts"
+    message = "Too many declined payment attempts: try again in an hour"
+
+
+# Card testing: declined attempts allowed per ticket and per account, within the window.
+DECLINES_PER_TICKET = 5
+DECLINES_PER_ACCOUNT = 10
+DECLINE_WINDOW = timedelta(hours=1)
+
+
 @dataclass(frozen=True)
 class Payment:
     """What a payment attempt came to: paid (`ticket`: the confirmed ticket), or waiting for
@@ -52,18 +64,22 @@ def pay(*, ticket_id, user_id, amount, token, now):
 
     :return: the `Payment`.
     :raise ApiError: TicketNotFound, AmountMismatch, AlreadyPaid, FreeTicket, HoldExpired,
-        PaymentInProgress; the gateway's CardDeclined and ProviderUnavailable;
-        RefundedSeatsGone.
+        PaymentInProgress, TooManyAttempts; the gateway's CardDeclined, StripeRefused and
+        ProviderUnavailable; RefundedSeatsGone.
     """
     claimed = tickets.store.claim_for_charge(ticket_id, user_id, amount, now=now)
     if claimed is None:
         raise why_not_payable(tickets.store.get(ticket_id), user_id, amount, now)
+    if too_many_declines(ticket_id, user_id, now=now):
+        tickets.store.drop_charge_claim(ticket_id, now=now)
+        raise TooManyAttempts()
     try:
         intent = existing_or_new_intent(claimed, now=now)
         if token and intent.status != "succeeded":  # succeeded: paid in the browser, not yet settled
             attempt_key = f"ticket-{ticket_id}-attempt-{claimed['paymentAttempt']}"
             intent = payments.gateway.confirm_intent(intent.id, payments.gateway.payment_method_for(token), attempt_key)
     except payments.gateway.CardDeclined as declined:
+        payments.store.record_decline(ticket_id=ticket_id, user_id=user_id, now=utcnow())
         tickets.store.end_charge(ticket_id, error=declined.message, now=utcnow())
         raise
     except Exception:  # the attempt is over: a success it hid is settled by the poll, webhook or release
@@ -75,6 +91,17 @@ def pay(*, ticket_id, user_id, amount, token, now):
     tickets.store.end_charge(ticket_id, now=utcnow())
     return Payment(intent.id, paid=False, client_secret=intent.client_secret,
                    needs_authentication=intent.status == "requires_action")
+
+
+def too_many_declines(ticket_id, user_id, *, now):
+    """Card testing: too many declined attempts on this ticket, or by this account, lately.
+
+    Counted while the ticket's charge claim is held, so attempts on one ticket are exact;
+    attempts of one account on several tickets at the same moment may each pass the count.
+    """
+    since = now - DECLINE_WINDOW
+    return (payments.store.declines_since(since, ticket_id=ticket_id) >= DECLINES_PER_TICKET
+            or payments.store.declines_of_user_since(since, user_id=user_id) >= DECLINES_PER_ACCOUNT)
 
 
 def why_not_payable(ticket, user_id, amount, now):

@@ -126,6 +126,13 @@ def end_charge(ticket_id, *, now, error=None):
     )
 
 
+def drop_charge_claim(ticket_id, *, now):
+    """The charge claimed is not made after all (nothing was tried)."""
+    get_db().tickets.update_one(
+        {"_id": ticket_id}, {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"updatedAt": now}}
+    )
+
+
 def set_intent(ticket_id, intent_id, *, now):
     get_db().tickets.update_one(
         {"_id": ticket_id}, {"$set": {"paymentIntent": intent_id, "updatedAt": now}, "$inc": {"__v": 1}}

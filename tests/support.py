@@ -183,6 +183,20 @@ def signed(event_type, obj, secret=WEBHOOK_SECRET, event_id=None):
                                         "Content-Type": "application/json"}}
 
 
+def charge_refunded(intent_id, event_id=None):
+    """The `charge.refunded` webhook Stripe sends for a refund of this PaymentIntent's charge
+    (keyword arguments of `client.post`); the service reads the amounts back from Stripe."""
+    charge = {"id": f"ch_{ObjectId()}", "object": "charge", "payment_intent": intent_id}
+    return signed("charge.refunded", charge, event_id=event_id)
+
+
+def refund_at_stripe(stand_in, intent_id, amount=None):
+    """A refund made in Stripe's dashboard (all of it, or `amount`): made at the stand-in,
+    and the webhook Stripe then sends."""
+    stand_in.refunds.create(params={"payment_intent": intent_id, **({"amount": amount} if amount else {})})
+    return charge_refunded(intent_id)
+
+
 # Interleavings
 
 

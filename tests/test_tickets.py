@@ -9,7 +9,7 @@ from bson import ObjectId
 from support import bearer, in_days, parse_time, reserve
 
 TICKET_FIELDS = {
-    "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "createdAt",
+    "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "refundedAmount", "createdAt",
     "updatedAt", "__v",
 }
 

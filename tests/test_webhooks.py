@@ -7,7 +7,18 @@ import pytest
 import requests
 from bson import ObjectId
 
-from support import VISA, WEBHOOK_SECRET, browser_confirms, free_port, pay, signed, stored, wait_for
+from support import (
+    VISA,
+    WEBHOOK_SECRET,
+    browser_confirms,
+    charge_refunded,
+    free_port,
+    pay,
+    refund_at_stripe,
+    signed,
+    stored,
+    wait_for,
+)
 
 
 def test_a_signed_webhook_confirms_a_pending_ticket_once(client, buyer, held, stripe_standin, database):
@@ -52,14 +63,14 @@ def test_a_failed_payment_webhook_records_the_reason(client, buyer, held, databa
     assert stored(database, held)["status"] == "pending"
 
 
-def test_a_refund_made_at_stripe_gives_the_seats_back(client, buyer, held, database):
+def test_a_refund_made_at_stripe_gives_the_seats_back(client, buyer, held, database, stand_in):
     paid = pay(client, buyer, held).json
-    charge = {"id": "ch_x", "object": "charge", "payment_intent": paid["paymentId"]}
 
-    response = client.post("/payment/webhook", **signed("charge.refunded", charge))
+    response = client.post("/payment/webhook", **refund_at_stripe(stand_in, paid["paymentId"]))
 
     assert response.status_code == 200
     assert stored(database, held)["status"] == "refunded"
+    assert stored(database, held)["refundedAmount"] == 5000
     assert database.events.find_one()["seatsTaken"] == 0
 
 
@@ -120,3 +131,34 @@ def test_the_stand_ins_webhook_confirms_the_browser_flow(live_server, stripe_sta
         assert stored(database, ticket)["status"] == "confirmed"
     finally:
         stripe_standin.register_webhook(f"http://127.0.0.1:{free_port()}/nowhere", WEBHOOK_SECRET)
+
+
+def test_a_partial_refund_at_stripe_leaves_the_ticket_confirmed_and_counts_it(client, buyer, held, database, stand_in):
+    intent_id = pay(client, buyer, held).json["paymentId"]
+
+    partly = client.post("/payment/webhook", **refund_at_stripe(stand_in, intent_id, amount=1000))
+
+    assert partly.status_code == 200
+    assert (stored(database, held)["status"], stored(database, held)["refundedAmount"]) == ("confirmed", 1000)
+    assert client.get(f"/tickets/{held['_id']}", headers=buyer).json["refundedAmount"] == 1000
+    assert database.events.find_one()["seatsTaken"] == 2
+    rest = client.post("/payment/webhook", **refund_at_stripe(stand_in, intent_id, amount=4000))
+    assert rest.status_code == 200
+    assert (stored(database, held)["status"], stored(database, held)["refundedAmount"]) == ("refunded", 5000)
+    assert database.events.find_one()["seatsTaken"] == 0
+    again = client.post("/payment/webhook", **charge_refunded(intent_id))  # another report of the same
+    assert again.status_code == 200
+    assert database.events.find_one()["seatsTaken"] == 0
+
+
+def test_a_refund_event_is_checked_with_stripe_not_believed(client, buyer, held, database):
+    """A `charge.refunded` (signed, so from Stripe, but maybe stale or about another refund)
+    for a payment Stripe says nothing was refunded of changes nothing."""
+    intent_id = pay(client, buyer, held).json["paymentId"]
+
+    response = client.post("/payment/webhook", **charge_refunded(intent_id))
+
+    assert response.status_code == 200
+    ticket = stored(database, held)
+    assert (ticket["status"], ticket.get("refundedAmount", 0)) == ("confirmed", 0)
+    assert database.events.find_one()["seatsTaken"] == 2

@@ -115,6 +115,14 @@ def retrieve_intent(intent_id):
         return client().payment_intents.retrieve(intent_id)
 
 
+def amount_refunded(intent_id):
+    """How much of a PaymentIntent's charge has been refunded, as Stripe says now."""
+    with calling_stripe():
+        intent = client().payment_intents.retrieve(intent_id, params={"expand": ["latest_charge"]})
+    charge = intent.latest_charge
+    return charge.amount_refunded if charge is not None and not isinstance(charge, str) else 0
+
+
 def cancel_intent(intent_id):
     """Cancel an unfinished PaymentIntent; return it as it is after (it may have succeeded)."""
     with calling_stripe():

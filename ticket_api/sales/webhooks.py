@@ -24,8 +24,16 @@ def handle_event(event, *, now):
 
 
 def refunded_outside(intent_id, *, now):
-    """A refund made in Stripe's dashboard: the ticket is refunded and its seats go back."""
+    """A refund made in Stripe's dashboard, as Stripe says it is now (not as the event
+    said): a partial refund is recorded in `refundedAmount` and the ticket stays confirmed;
+    a full one makes it `refunded` and gives its seats back, once."""
     ticket = tickets.store.get_by_intent(intent_id)
-    if ticket is not None:
+    if ticket is None:
+        return
+    refunded = payments.gateway.amount_refunded(intent_id)
+    if refunded <= 0:
+        return
+    tickets.store.record_refunded_amount(ticket["_id"], min(refunded, ticket["amount"]), now=now)
+    if refunded >= ticket["amount"]:
         settlement.mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=("confirmed", "pending", "expired"))
         payments.store.mark_refunded_outside(intent_id, now=now)

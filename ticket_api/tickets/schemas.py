@@ -26,6 +26,10 @@ class TicketSchema(DocumentSchema):
     amount = ma.fields.Integer(metadata={"description": "price x quantity, in minor units", "example": 5000})
     currency = ma.fields.String(metadata={"example": "usd"})
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
+    refundedAmount = ma.fields.Function(
+        lambda ticket: ticket.get("refundedAmount", 0),
+        metadata={"type": "integer", "description": "Refunded outside the service (Stripe's dashboard), minor units"},
+    )
     expiresAt = UtcDateTime(
         allow_none=True, metadata={"description": "When a pending ticket's hold lapses; null otherwise"}
     )

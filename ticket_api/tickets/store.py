@@ -171,6 +171,15 @@ def mark_refunded(ticket_id, *, now, statuses):
     raise KeptChanging(f"ticket {ticket_id}: not marked refunded after {MAX_ATTEMPTS} attempts")
 
 
+def record_refunded_amount(ticket_id, amount, *, now):
+    """What Stripe says was refunded of the ticket's payment; never lowered (reports may
+    arrive out of order)."""
+    get_db().tickets.update_one(
+        {"_id": ticket_id, "refundedAmount": {"$not": {"$gte": amount}}},
+        {"$set": {"refundedAmount": amount, "updatedAt": now}, "$inc": {"__v": 1}},
+    )
+
+
 def seats_held_by_event():
     """{event id: seats its pending and confirmed tickets hold}, for `reconcile`."""
     pipeline = [

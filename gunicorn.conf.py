@@ -5,7 +5,9 @@ No `preload_app`: a pymongo client must not cross a fork, so each worker makes i
 
 The settings are checked here, when the master reads this file, the way the app checks
 them: a bad one stops the master at once with one line and exit code 1, rather than
-workers failing to boot and being restarted in a loop.
+workers failing to boot and being restarted in a loop. `python gunicorn.conf.py` runs
+only that check (the systemd unit's `ExecStartPre`): gunicorn itself reads
+`WEB_CONCURRENCY` when it is imported, before this file, and a word there is its traceback.
 """
 
 import errno

@@ -35,7 +35,12 @@ def production_env(tmp_path, **changes):
 
 def exits_within_seconds(process, seconds=15):
     started = time.monotonic()
-    _, stderr = process.communicate(timeout=seconds)
+    try:
+        _, stderr = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()  # a master restarting its workers in a loop: stopped here, not left behind
+        process.communicate()
+        pytest.fail(f"still running after {seconds} s")
     return process.returncode, time.monotonic() - started, stderr
 
 

@@ -40,7 +40,7 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 
 admin: install
-	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com"; exit 2; }
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com (with the DATA_DIR of make run, if not the default)"; exit 2; }
 	@$(PY) -m ticket_api.dev.launcher exec $(PY) -m flask --app wsgi promote-admin "$(EMAIL)"
 
 clean:

@@ -2,16 +2,30 @@
 
 Threaded workers, so one slow Stripe call does not stall the rest of a worker's requests.
 No `preload_app`: a pymongo client must not cross a fork, so each worker makes its own.
+
+The settings are checked here, when the master reads this file, the way the app checks
+them: a bad one stops the master at once with one line and exit code 1, rather than
+workers failing to boot and being restarted in a loop. `python gunicorn.conf.py` runs
+only that check (the systemd unit's `ExecStartPre`): gunicorn itself reads
+`WEB_CONCURRENCY` when it is imported, before this file, and a word there is its traceback.
 """
 
 import errno
 import os
 import socket
+import sys
+
+from ticket_api.config import Config, ConfigError, check
+
+try:
+    settings = check(Config().as_dict())
+except ConfigError as error:
+    sys.exit(f"ticket_api cannot start: {error}")
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = settings["WEB_CONCURRENCY"]
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = settings["GUNICORN_THREADS"]
 timeout = 60  # longer than a Stripe call with its retries
 graceful_timeout = 30  # requests in flight finish on SIGTERM
 keepalive = 5
@@ -25,11 +39,16 @@ reuse_port = True
 
 
 def on_starting(server):
-    """Refuse a taken port: with `reuse_port`, a second gunicorn would bind it as well and
-    silently share the traffic with the first."""
+    """Refuse a port someone listens on: with `reuse_port`, a second gunicorn would bind it
+    as well and silently share the traffic with the first.
+
+    The probe sets SO_REUSEADDR (as gunicorn's own sockets do) and not SO_REUSEPORT: its
+    bind then fails only on a listening socket, never on the TIME-WAIT connections a
+    gunicorn just stopped leaves behind, so a restart binds the port again at once."""
     for address in server.cfg.address:
         if isinstance(address, tuple):
             with socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(address)
                 except OSError as error:

@@ -27,8 +27,70 @@ def test_production_refusal_is_one_clear_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "ticket_api cannot start: APP_ENV=production needs JWT_SECRET_KEY, MONGODB_URI, "
-        "STRIPE_SECRET_KEY: set them in the environment or .env"
+        "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: set them in the environment or .env"
     ]
+
+
+def production_env(tmp_path, **changes):
+    """A complete production environment (nothing is connected to: the start fails first)."""
+    env = {
+        "APP_ENV": "production", "PATH": "", "DATA_DIR": str(tmp_path), "MONGODB_URI": "mongodb://127.0.0.1:1",
+        "JWT_SECRET_KEY": "p" * 32, "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        **changes,
+    }
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def start_lines(env):
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    return result.stderr.strip().splitlines()
+
+
+def test_production_refuses_a_jwt_secret_shorter_than_32_characters(settings):
+    production = {**settings, "APP_ENV": "production", "JWT_SECRET_KEY": "k" * 31}
+
+    with pytest.raises(ConfigError, match="JWT_SECRET_KEY of at least 32 characters \\(this one has 31\\)"):
+        create_app(production)
+
+
+def test_production_refuses_to_start_without_a_webhook_secret(settings):
+    production = {**settings, "APP_ENV": "production", "STRIPE_WEBHOOK_SECRET": None}
+
+    with pytest.raises(ConfigError, match="needs STRIPE_WEBHOOK_SECRET"):
+        create_app(production)
+
+
+def test_a_weak_secret_is_one_line_that_never_shows_it(tmp_path):
+    lines = start_lines(production_env(tmp_path, JWT_SECRET_KEY="a"))
+
+    assert len(lines) == 1
+    assert "APP_ENV=production needs a JWT_SECRET_KEY of at least 32 characters (this one has 1)" in lines[0]
+    assert "=a" not in lines[0]
+
+
+def test_every_malformed_number_is_named_in_one_line(tmp_path):
+    lines = start_lines(production_env(tmp_path, HOLD_MINUTES="abc", WEB_CONCURRENCY="abc", TRUST_PROXY="-1"))
+
+    assert lines == [
+        "ticket_api cannot start: malformed settings: HOLD_MINUTES='abc' (a whole number); "
+        "TRUST_PROXY='-1' (a whole number); WEB_CONCURRENCY='abc' (a whole number): "
+        "fix them in the environment or .env"
+    ]
+
+
+def test_an_inline_comment_kept_in_a_value_is_refused_by_name(tmp_path):
+    """What systemd's EnvironmentFile makes of `STRIPE_WEBHOOK_SECRET=whsec_x  # from step 6`."""
+    env = production_env(tmp_path, STRIPE_WEBHOOK_SECRET="whsec_x  # from step 6", WEB_CONCURRENCY="2   # workers")
+
+    lines = start_lines(env)
+
+    assert len(lines) == 1
+    assert "WEB_CONCURRENCY='2   # workers' (a whole number)" in lines[0]
+    assert "STRIPE_WEBHOOK_SECRET ends in a # comment (put comments on a line of their own)" in lines[0]
+    assert "whsec_x" not in lines[0]
 
 
 def test_the_launcher_generates_the_development_jwt_secret_once_and_keeps_it(tmp_path):

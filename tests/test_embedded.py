@@ -11,7 +11,7 @@ import pytest
 import requests
 from pymongo import MongoClient
 
-from support import LAUNCHER, PASSWORD, EmbeddedDatabase, free_port, wait_for
+from support import LAUNCHER, PASSWORD, EmbeddedDatabase, EmbeddedStripe, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,3 +147,104 @@ def test_a_taken_database_port_is_one_clear_line_and_a_failure(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert f"port {env['EMBEDDED_DB_PORT']} on 127.0.0.1 is taken" in lines[0]
+
+
+def recorded_pids(data_dir):
+    """{pid file: (child pid, launcher pid)} of what the launcher started."""
+    return {
+        name: tuple(int(word) for word in (data_dir / name).read_text().split())
+        for name in ("secantusdb.pid", "localstripe.pid")
+    }
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def serves_again(env, base_url):
+    run = start_make_run(env)
+    try:
+        wait_until_serving(base_url, run)
+    finally:
+        output = ctrl_c(run)
+    return output
+
+
+@pytest.mark.parametrize("how", ["SIGHUP to the terminal's process group", "SIGKILL to the launcher"])
+def test_no_child_outlives_the_launcher_and_the_next_make_run_starts(tmp_path, how):
+    env = dev_env(tmp_path)
+    base_url = f"http://127.0.0.1:{env['PORT']}"
+    run = start_make_run(env)
+    try:
+        wait_until_serving(base_url, run)
+        children = recorded_pids(tmp_path / "instance")
+        launcher = children["secantusdb.pid"][1]
+        if how.startswith("SIGHUP"):
+            os.killpg(run.pid, signal.SIGHUP)
+        else:
+            os.kill(launcher, signal.SIGKILL)
+        run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            ctrl_c(run)
+
+    assert wait_for(lambda: not any(alive(child) for child, _ in children.values()), 20)
+    if how.startswith("SIGHUP"):  # stopped in order, as by Ctrl-C: nothing left recorded
+        assert sorted(path.name for path in (tmp_path / "instance").glob("*.pid")) == []
+        assert not (tmp_path / "instance" / "mongodb.uri").exists()
+    ports = [int(env[name]) for name in ("PORT", "EMBEDDED_DB_PORT", "EMBEDDED_STRIPE_PORT")]
+    assert wait_for(lambda: not any(port_is_open(port) for port in ports), 20)
+    assert "is taken" not in serves_again(env, base_url)
+
+
+def test_a_stand_in_left_by_a_crashed_run_is_stopped_at_the_next_start(tmp_path):
+    env = dev_env(tmp_path)
+    data_dir = tmp_path / "instance"
+    data_dir.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = EmbeddedStripe(store=data_dir / "localstripe.pickle", port=int(env["EMBEDDED_STRIPE_PORT"])).start()
+    try:
+        (data_dir / "localstripe.pid").write_text(f"{left.process.pid} {gone.pid}\n")  # as its dead run left it
+
+        output = serves_again(env, f"http://127.0.0.1:{env['PORT']}")
+    finally:
+        left.stop()
+
+    assert f"stopped the Stripe stand-in an earlier run left running (pid {left.process.pid})" in output
+    assert left.process.returncode is not None
+
+
+def make_admin(env):
+    return subprocess.run(["make", "--no-print-directory", "admin", "EMAIL=staff@example.com"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_make_admin_on_another_data_dir_names_the_one_make_run_uses(tmp_path):
+    env = dev_env(tmp_path)
+    serving = EmbeddedDatabase(tmp_path / "other" / "db", port=int(env["EMBEDDED_DB_PORT"])).start()
+    try:
+        admin = make_admin(env)
+    finally:
+        serving.stop()
+
+    assert admin.returncode != 0
+    assert admin.stderr.strip().splitlines()[0] == (
+        f"ticket_api: port {env['EMBEDDED_DB_PORT']} is taken by the embedded database of `make run` with "
+        f"DATA_DIR={tmp_path / 'other'}: run this with that DATA_DIR (this one is {env['DATA_DIR']})"
+    )
+
+
+def test_make_admin_on_a_port_taken_by_something_else_says_to_use_make_runs_data_dir(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        admin = make_admin(dev_env(tmp_path, EMBEDDED_DB_PORT=str(taken.getsockname()[1])))
+
+    assert admin.returncode != 0
+    assert "run this with the same DATA_DIR as `make run`, or start `make run` with this DATA_DIR" in admin.stderr
+    assert "EMBEDDED_DB_PORT" not in admin.stderr

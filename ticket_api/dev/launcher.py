@@ -11,6 +11,11 @@ the command it runs, those development can supply:
   running `make run` started, if any.
 - `JWT_SECRET_KEY` unset: one generated on first use and kept in `DATA_DIR`.
 
+Nothing it starts outlives it: Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop its
+children in order; after a SIGKILL, Linux sends each a SIGTERM (`embedded.py`). Their pids
+are kept in `DATA_DIR`, and a stand-in left by a run that ended otherwise is stopped at the
+next start rather than blocking its port.
+
     python -m ticket_api.dev.launcher run           # the stand-ins, then the API (make run)
     python -m ticket_api.dev.launcher serve         # the same under gunicorn (make serve)
     python -m ticket_api.dev.launcher exec CMD ...  # the database (or the running one), then CMD
@@ -24,18 +29,24 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..config import Config, env
+from ..config import Config, ConfigError, env
 from .embedded import (
     DEFAULT_DB_PORT,
     DEFAULT_STRIPE_PORT,
     EmbeddedDatabase,
     EmbeddedError,
     EmbeddedStripe,
+    PortTaken,
     database_answers,
+    dies_with_this_process,
+    embedded_database_storage,
+    stop_leftover,
 )
 
 EMBEDDED_URI_FILE = "mongodb.uri"
 STANDIN_URL_FILE = "stripe.url"
+DATABASE_PID_FILE = "secantusdb.pid"
+STANDIN_PID_FILE = "localstripe.pid"
 JWT_SECRET_FILE = "jwt-secret"
 WEBHOOK_SECRET_FILE = "stripe-webhook-secret"
 STANDIN_SECRET_KEY = "sk_test_standin"  # the stand-in takes any key that starts with sk_
@@ -64,6 +75,29 @@ def jwt_secret_env(settings):
     return {"JWT_SECRET_KEY": kept_secret(settings.DATA_DIR / JWT_SECRET_FILE)}
 
 
+def left_behind(pid_file, marker, name):
+    """Stop the child an earlier run on this DATA_DIR left running, if its run is gone."""
+    pid = stop_leftover(pid_file, marker)
+    if pid:
+        print(f"ticket_api: stopped the {name} an earlier run left running (pid {pid})", flush=True)
+
+
+def taken_port_advice(settings, error):
+    """For a one-off command (`make admin`): the database port is taken, most likely by a
+    `make run` on another DATA_DIR. Starting one here on another port would open an empty
+    database, so say which DATA_DIR to use instead."""
+    storage = embedded_database_storage(error.port)
+    if storage and Path(storage).name == "db":
+        return (
+            f"port {error.port} is taken by the embedded database of `make run` with "
+            f"DATA_DIR={Path(storage).parent}: run this with that DATA_DIR (this one is {settings.DATA_DIR})"
+        )
+    return (
+        f"port {error.port} on {error.host} is taken and no `make run` serves DATA_DIR={settings.DATA_DIR}: "
+        "run this with the same DATA_DIR as `make run`, or start `make run` with this DATA_DIR"
+    )
+
+
 @contextmanager
 def database_for(settings):
     """Yield the URI of the database to use, starting the embedded one when needed.
@@ -74,6 +108,8 @@ def database_for(settings):
     if settings.MONGODB_URI:
         yield settings.MONGODB_URI
         return
+    storage = settings.DATA_DIR / "db"
+    left_behind(settings.DATA_DIR / DATABASE_PID_FILE, str(storage), "embedded database")
     uri_file = settings.DATA_DIR / EMBEDDED_URI_FILE
     running = uri_file.read_text().strip() if uri_file.is_file() else None
     if running and database_answers(running):
@@ -81,9 +117,10 @@ def database_for(settings):
         return
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     database = EmbeddedDatabase(
-        settings.DATA_DIR / "db",
+        storage,
         port=int(env("EMBEDDED_DB_PORT", DEFAULT_DB_PORT)),
         log_file=settings.DATA_DIR / "secantusdb.log",
+        pid_file=settings.DATA_DIR / DATABASE_PID_FILE,
     )
     database.start()
     uri_file.write_text(database.uri)
@@ -103,10 +140,13 @@ def stripe_for(settings, webhook_url):
         yield {}
         return
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    store = settings.DATA_DIR / "localstripe.pickle"
+    left_behind(settings.DATA_DIR / STANDIN_PID_FILE, str(store), "Stripe stand-in")
     standin = EmbeddedStripe(
-        store=settings.DATA_DIR / "localstripe.pickle",
+        store=store,
         port=int(env("EMBEDDED_STRIPE_PORT", DEFAULT_STRIPE_PORT)),
         log_file=settings.DATA_DIR / "localstripe.log",
+        pid_file=settings.DATA_DIR / STANDIN_PID_FILE,
     )
     standin.start()
     url_file = settings.DATA_DIR / STANDIN_URL_FILE
@@ -137,9 +177,10 @@ def running_stripe_env(settings):
 
 
 def run_child(args, extra_env):
-    """Run a command to its end. Ctrl-C reaches it directly (same process group); a
-    SIGTERM to us is passed on to it, so no child outlives this launcher."""
-    child = subprocess.Popen(args, env={**os.environ, **extra_env})
+    """Run a command to its end. Ctrl-C and a closed terminal's SIGHUP reach it directly
+    (same process group); a SIGTERM or SIGHUP to us is passed on to it, and our death to
+    it by Linux, so no child outlives this launcher."""
+    child = subprocess.Popen(args, env={**os.environ, **extra_env}, preexec_fn=dies_with_this_process())
     try:
         return child.wait()
     except KeyboardInterrupt:
@@ -159,8 +200,12 @@ SERVERS = {
 def main(argv):
     if not argv or argv[0] not in ("run", "serve", "exec") or (argv[0] == "exec" and len(argv) < 2):
         sys.exit(__doc__)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    settings = Config()
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # stop the children in order, then exit
+        signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        settings = Config()
+    except ConfigError as error:
+        sys.exit(f"ticket_api cannot start: {error}")
     if settings.APP_ENV == "production":
         sys.exit("ticket_api: APP_ENV=production never starts the embedded stand-ins")
     try:
@@ -172,6 +217,8 @@ def main(argv):
             with stripe_for(settings, f"http://{host}:{port}/payment/webhook") as stripe_env:
                 server = SERVERS[argv[0]](host, port)
                 return run_child([sys.executable, *server], {**app_env, **stripe_env})
+    except PortTaken as error:
+        sys.exit(f"ticket_api: {taken_port_advice(settings, error) if argv[0] == 'exec' else error}")
     except EmbeddedError as error:
         sys.exit(f"ticket_api: {error}")
 

@@ -143,11 +143,24 @@ def verified_event(payload, signature):
     """The Stripe event in a webhook request, once its signature checks out.
 
     :raise InvalidWebhook: no secret configured, a bad signature, or not an event.
+    Each refusal is logged with its reason (never the secret): a wrong
+    `STRIPE_WEBHOOK_SECRET` otherwise shows only as every webhook answered 400.
     """
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
-    if not secret or not signature:
+    if not secret:
+        log.error("Stripe webhook refused: no STRIPE_WEBHOOK_SECRET is set (the endpoint's signing secret, whsec_...)")
+        raise InvalidWebhook()
+    if not signature:
+        log.warning("Stripe webhook refused: no Stripe-Signature header (not sent by Stripe)")
         raise InvalidWebhook()
     try:
         return stripe.Webhook.construct_event(payload, signature, secret)
-    except (ValueError, stripe.SignatureVerificationError) as error:
+    except stripe.SignatureVerificationError as error:
+        log.warning(
+            "Stripe webhook refused: %s. If every webhook is refused, STRIPE_WEBHOOK_SECRET is likely not "
+            "the signing secret of this endpoint in Stripe's dashboard", str(error).rstrip(".")
+        )
+        raise InvalidWebhook() from error
+    except ValueError as error:
+        log.warning("Stripe webhook refused: the body is not a Stripe event (%s)", type(error).__name__)
         raise InvalidWebhook() from error

@@ -26,7 +26,9 @@ LOOKALIKE_EMAILS = {
     "Greek omicron before the @": "b\u03bfb@example.com",
     "fullwidth letters before the @": "\uff41da@example.com",
     "accented letter before the @": "ad\u00e0@example.com",
-    "no domain IDNA accepts": "ada@exa..mple.com",
+    "an empty label in the domain": "ada@exa..mple.com",
+    "a label starting with a hyphen": "ada@-example.com",
+    "a symbol IDNA 2008 disallows": "ada@\u2603.com",
 }
 
 
@@ -73,6 +75,13 @@ def test_an_international_domain_is_stored_in_its_ascii_form(client, auth, datab
     assert database.users.find_one()["email"] == "ada@xn--bcher-kva.example"
     assert auth.login("ada@b\u00fccher.example")
     assert auth.login("ada@xn--bcher-kva.example")
+
+
+def test_the_domain_is_read_as_idna_2008_reads_it(client):
+    response = signup(client, "ada@stra\u00dfe.de")
+
+    assert response.status_code == 201
+    assert response.json["email"] == "ada@xn--strae-oqa.de"  # IDNA 2003 would say strasse.de
 
 
 def test_a_cyrillic_letter_in_the_domain_makes_a_visibly_different_address(client):

@@ -245,7 +245,7 @@ def test_my_tickets_of_a_deleted_user_is_404(client, auth, database):
     response = client.get("/auth/tickets", headers=headers)
 
     assert response.status_code == 404
-    assert response.json == {"message": "User not found"}
+    assert response.json == {"message": "User not found", "code": "user_not_found"}
 
 
 def test_no_response_shows_a_password_or_its_hash(client, auth, database):

@@ -99,7 +99,7 @@ def test_make_run_serves_make_admin_promotes_and_ctrl_c_stops_everything(tmp_pat
     run = start_make_run(env)
     try:
         wait_until_serving(base_url, run)
-        body = {"username": "staff", "email": "staff@example.com", "password": PASSWORD}
+        body = {"username": "grace", "email": "staff@example.com", "password": PASSWORD}
         assert requests.post(f"{base_url}/auth/signup", json=body, timeout=10).status_code == 201
 
         admin = subprocess.run(
@@ -107,7 +107,7 @@ def test_make_run_serves_make_admin_promotes_and_ctrl_c_stops_everything(tmp_pat
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )
         assert admin.returncode == 0, admin.stdout + admin.stderr
-        assert "staff@example.com (staff) is now an admin" in admin.stdout
+        assert "staff@example.com (grace) is now an admin" in admin.stdout
         uri = (tmp_path / "instance" / "mongodb.uri").read_text()
         with MongoClient(uri) as client:
             assert client.ticket_api.users.find_one({"email": "staff@example.com"})["role"] == "admin"

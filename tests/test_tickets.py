@@ -211,6 +211,6 @@ def test_a_token_that_outlived_its_user_takes_no_seats(client, auth, events, dat
     response = reserve(client, headers, event, quantity=2)
 
     assert response.status_code == 404
-    assert response.json == {"message": "User not found"}
+    assert response.json == {"message": "User not found", "code": "user_not_found"}
     assert database.tickets.count_documents({}) == 0
     assert database.events.find_one()["seatsTaken"] == 0

@@ -56,18 +56,31 @@ def current_user_id():
     return ObjectId(get_jwt_identity())
 
 
+def user_required(view):
+    """Let the request through only with a valid token whose user still exists: a deleted
+    user's token is refused here as on every other route (`UserGone`, 404)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request()
+        current_user()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def admin_required(view):
     """Let the request through only with a valid token of a user who is an admin *now*.
 
     The role is read from the database, not only from the token, so a demoted admin
-    loses access at once rather than when the token expires.
+    loses access at once rather than when the token expires; a deleted user's token is
+    refused as everywhere (`UserGone`, 404).
     """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         verify_jwt_in_request()
-        user = auth.store.get(get_jwt_identity())
-        if user is None or user["role"] != ADMIN:
+        if current_user()["role"] != ADMIN:
             raise ApiError(ADMINS_ONLY, 403)
         return view(*args, **kwargs)
 

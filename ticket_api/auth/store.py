@@ -15,7 +15,7 @@ class UserExists(Exception):
 class UserGone(ApiError):
     """A valid token whose user has been deleted since."""
 
-    status_code, message = 404, "User not found"
+    status_code, message, code = 404, "User not found", "user_not_found"
 
 
 def create(*, username, email, password_hash, now, role="user"):

@@ -1,6 +1,8 @@
 """What creating an event accepts, what listing events accepts, and what an event shows."""
 
+import re
 from datetime import UTC
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 
@@ -11,6 +13,24 @@ MAX_CAPACITY = 1_000_000
 MAX_PER_USER = 100
 # Ten seats of the dearest event stay within Stripe's largest charge (99,999,999 minor units).
 MAX_PRICE = 9_999_999
+IMAGE_MAX_LENGTH = 2048
+# What a frontend puts in `<img src="...">` must not close the attribute or open a tag,
+# and what a browser shows must be the URL it loads: no whitespace, quotes, angle brackets,
+# backslashes (browsers read `\\` as `/`), control or invisible characters, or
+# `user:password@`.
+IMAGE_FORBIDDEN = re.compile(r"[\s\"'`<>\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def plain_url(url):
+    if IMAGE_FORBIDDEN.search(url):
+        raise ma.ValidationError("No whitespace, quotes, angle brackets, backslashes, control or invisible characters.")
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # say, an unclosed `[` of an IPv6 host: the URL validator says why
+        return url
+    if "@" in netloc:
+        raise ma.ValidationError("No credentials (user:password@) in the URL.")
+    return url
 
 
 class EventCreateSchema(Schema):
@@ -37,8 +57,13 @@ class EventCreateSchema(Schema):
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
     image = ma.fields.URL(
         schemes={"http", "https"},
-        validate=ma.validate.Length(max=2048),
-        metadata={"example": "https://example.com/poster.jpg"},
+        validate=[ma.validate.Length(max=IMAGE_MAX_LENGTH), plain_url],
+        metadata={
+            "example": "https://example.com/poster.jpg",
+            "maxLength": IMAGE_MAX_LENGTH,
+            "description": "An http(s) URL: no credentials, whitespace, quotes, angle brackets, "
+            "backslashes or control characters",
+        },
     )
     maxPerUser = StrictInteger(
         load_default=DEFAULT_MAX_PER_USER,

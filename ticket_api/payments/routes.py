@@ -1,5 +1,4 @@
 from flask import request
-from flask_jwt_extended import jwt_required
 
 from .. import security
 from ..db import utcnow
@@ -25,14 +24,14 @@ STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True
 
 
 @bp.route("", methods=["POST"])
-@jwt_required()
+@security.user_required
 @idempotent
 @bp.arguments(PaymentSchema)
 @bp.response(200, PaymentResultSchema)
 @bp.alt_response(202, schema=PaymentActionSchema, description="Confirm in the browser (or 3-D Secure)")
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(402, gateway.CardDeclined.message, "The card was declined: the ticket stays pending")
-@bp.error(404, checkout.TicketNotFound.message, "No such ticket of the caller's")
+@bp.error(404, checkout.TicketNotFound.message, "No such ticket of the caller's (or the caller's account is gone)")
 @bp.error(409, checkout.AlreadyPaid.message, "Already paid, free, hold expired, or a payment in progress")
 @bp.error(429, checkout.TooManyAttempts.message, "Card testing: 5 declines on the ticket, or 10 by the account, "
           "within an hour (the hold stays)")

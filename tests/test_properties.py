@@ -1,6 +1,11 @@
 """Property tests (hypothesis): any JSON into any body or query is a 4xx or a success, never
-a 5xx and never a stored operator; and any sequence of reserve, lapse, pay and refund keeps
+a 5xx and never a stored operator; so is any text that is almost JSON (nested thousands
+deep, numbers of thousands of digits, NaN) and any header or query value; and any sequence
+of reserve, lapse, pay and refund keeps
 `ticketsAvailable = capacity - seats of pending and confirmed tickets >= 0`."""
+
+import json
+from urllib.parse import quote_from_bytes
 
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +15,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from support import lapse, signed
 
 OPERATORS = st.sampled_from(["$ne", "$gt", "$regex", "$where", "$exists", "$in", "$expr", "$set"])
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+# Integers past 64 bits (the driver's limit), and text with what no field should take:
+# control characters (C0, C1) and lone UTF-16 surrogates, which no UTF-8 text can hold.
+HUGE_INTEGERS = st.sampled_from([2**63 - 1, 2**63, 2**64, -(2**63) - 1, 10**30, 10**100]) | st.integers(
+    min_value=-(10**300), max_value=10**300)
+ODD_TEXT = st.text(st.characters(categories=["Cc", "Cs", "Zl", "Zp", "Cf"]) | st.characters(), max_size=30)
+SCALARS = (st.none() | st.booleans() | st.integers() | HUGE_INTEGERS | st.floats(allow_nan=False)
+           | st.text(max_size=30) | ODD_TEXT)
 JSON = st.recursive(
     SCALARS | st.dictionaries(OPERATORS, SCALARS, min_size=1, max_size=2),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
@@ -21,6 +32,26 @@ FIELDS = ["username", "email", "password", "name", "date", "capacity", "price", 
 BODIES = JSON | st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=6)
 POSTS = ["/auth/signup", "/auth/login", "/events", "/tickets", "/payment", "/auth/logout"]
 QUERIES = st.dictionaries(st.sampled_from(["page", "limit", "upcoming", "page[$ne]"]), st.text(max_size=12), max_size=3)
+# A query value as raw bytes, percent-encoded: any byte (invalid UTF-8, NUL, CR LF), or a
+# number far out of range.
+QUERY_VALUES = st.binary(max_size=12).map(quote_from_bytes) | HUGE_INTEGERS.map(str) | st.sampled_from(
+    ["9" * 5000, "-1", "0", "NaN", "Infinity", "1e999", "%ED%A0%80"])
+
+
+def nested(depth, inner, opener):
+    closer = {"[": "]", '{"a": ': "}"}[opener]
+    return opener * depth + inner + closer * depth
+
+
+# Text that is almost JSON: nested up to 5,000 deep (in a field or alone), a number of up
+# to 5,000 digits, NaN and Infinity, lone surrogates as escapes, a body that stops short.
+LITERALS = (st.integers(min_value=1, max_value=5000).map(lambda n: "9" * n)
+            | st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", '"\\ud800"', '"\\udfff x"', "0." + "1" * 5000]))
+ALMOST_JSON = st.builds(
+    lambda field, depth, opener, inner, cut: f'{{"{field}": {nested(depth, inner, opener)}}}'[: -cut or None],
+    st.sampled_from(FIELDS), st.integers(min_value=0, max_value=5000), st.sampled_from(["[", '{"a": ']),
+    LITERALS | JSON.map(json.dumps), st.integers(min_value=0, max_value=3),
+)
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
@@ -49,6 +80,49 @@ def test_any_json_body_is_a_4xx_or_a_success_and_stores_no_operator(client, auth
     for name in database.list_collection_names():
         for document in database[name].find():
             assert operator_keys(document) == [], (name, document)
+
+
+def test_any_almost_json_body_is_a_4xx_or_a_success_and_stores_nothing(client, auth, database):
+    admin = auth.admin_headers()
+    before = {name: database[name].count_documents({}) for name in database.list_collection_names()}
+
+    @FAST
+    @given(path=st.sampled_from(POSTS[:-1]), body=ALMOST_JSON)  # not logout: it revokes the admin's token
+    def never_a_5xx(path, body):
+        response = client.post(path, data=body, content_type="application/json", headers=admin)
+        assert response.status_code < 500, (path, body[:200], response.json)
+        assert response.is_json
+
+    never_a_5xx()
+    # some bodies are valid (a bare number in an unknown field): what they made is an event at most
+    assert {name: database[name].count_documents({}) for name in before if name != "events"} == {
+        name: count for name, count in before.items() if name != "events"}
+
+
+def test_any_query_value_is_a_4xx_or_a_success(client, auth):
+    admin = auth.admin_headers()
+
+    @FAST
+    @given(path=st.sampled_from(["/events", "/tickets", "/auth/tickets"]),
+           name=st.sampled_from(["page", "limit", "upcoming"]), value=QUERY_VALUES)
+    def never_a_5xx(path, name, value):
+        response = client.get(f"{path}?{name}={value}", headers=admin)
+        assert response.status_code in (200, 400), (path, name, value[:100], response.json)
+        assert response.is_json
+
+    never_a_5xx()
+
+
+def test_any_idempotency_key_is_a_4xx_or_a_success(client, buyer, held):
+    @FAST
+    @given(key=st.text(st.characters(max_codepoint=0xFF, exclude_characters="\r\n"), min_size=1, max_size=300))
+    def never_a_5xx(key):
+        response = client.post("/payment", json={"ticketId": held["_id"], "amount": 1},
+                               headers={**buyer, "Idempotency-Key": key})
+        assert response.status_code < 500, (key, response.json)
+        assert response.is_json
+
+    never_a_5xx()
 
 
 def test_any_query_is_a_4xx_or_a_success(client, auth):

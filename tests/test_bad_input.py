@@ -1,9 +1,11 @@
 """Never a 500 for bad input (API.md, "Conventions"): whatever a stranger or a slip sends
 in a body, a query or an id is a 4xx JSON reply, and nothing is stored."""
 
+import marshmallow as ma
 import pytest
 
 from support import in_days
+from ticket_api.events.schemas import EventCreateSchema
 
 DEEP = "[" * 5000 + "]" * 5000
 NOT_JSON_BODIES = {
@@ -12,6 +14,7 @@ NOT_JSON_BODIES = {
     "a field nested 40 deep": '{"name": ' + "[" * 40 + "]" * 40 + "}",
     "objects nested 40 deep": '{"a": ' * 40 + "1" + "}" * 40,
     "an integer of 5,000 digits": '{"capacity": ' + "9" * 5000 + "}",
+    "an integer of 1,001 digits (Python's own limit is 4,300)": '{"capacity": ' + "9" * 1001 + "}",
     "a float of 5,000 digits": '{"capacity": 0.' + "9" * 5000 + "}",
     "NaN": '{"amount": NaN}',
     "Infinity": '{"amount": Infinity}',
@@ -206,3 +209,13 @@ def test_an_event_id_that_is_not_one_is_400(client, database, buyer, event_id):
     assert response.status_code == 400, response.json
     assert list(response.json["errors"]["json"]) == ["eventId"]
     assert database.tickets.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("text", ["\ud800", "Jazz \udfff night"])
+def test_a_text_field_refuses_a_lone_surrogate_from_wherever_it_comes(text):
+    """The JSON parser refuses it first; a field still refuses one given to it otherwise."""
+    EventCreateSchema()  # an instance made before adds no second check to the next (once each)
+    with pytest.raises(ma.ValidationError) as refused:
+        EventCreateSchema().load({"name": text, "date": in_days(3), "capacity": 10})
+
+    assert refused.value.messages == {"name": ["Not valid Unicode text (a lone surrogate)."]}

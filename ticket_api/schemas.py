@@ -41,7 +41,9 @@ class Schema(ma.Schema):
 
     def on_bind_field(self, field_name, field_obj):
         if isinstance(field_obj, ma.fields.String) and not field_obj.dump_only:
-            field_obj.validators.append(PlainText(multiline=field_obj.metadata.get("multiline", False)))
+            # A new list: the field is a shallow copy of the class's, its list shared with it.
+            field_obj.validators = [*field_obj.validators,
+                                    PlainText(multiline=field_obj.metadata.get("multiline", False))]
 
 
 class ObjectIdField(ma.fields.Field):

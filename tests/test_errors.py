@@ -38,14 +38,14 @@ def test_malformed_json_is_400_json(client, body):
     assert response.json["errors"] == {"json": ["Invalid JSON body."]}
 
 
-def test_a_body_that_is_not_json_is_400_json(client, database):
+def test_a_body_that_is_not_json_is_415_json(client, database):
     response = client.post(
         "/auth/signup", data="username=ada&email=ada@example.com&password=password123",
         content_type="application/x-www-form-urlencoded",
     )
 
-    assert response.status_code == 400
-    assert response.json["message"] == "Invalid data"
+    assert response.status_code == 415
+    assert response.json["code"] == "unsupported_media_type"
     assert database.users.count_documents({}) == 0
 
 

@@ -10,7 +10,7 @@ from .cli import register_commands
 from .config import Config, check
 from .errors import register_error_handlers
 from .events import routes as event_routes
-from .extensions import api, cors, jwt, limiter
+from .extensions import JSONProvider, api, cors, jwt, limiter
 from .health import routes as health_routes
 from .payments import gateway
 from .payments import routes as payment_routes
@@ -28,6 +28,7 @@ def create_app(test_config=None):
     :raise ConfigError: a required setting is missing (`config.check`).
     """
     app = Flask(__name__, static_folder=None)
+    app.json = JSONProvider(app)
     app.config.from_mapping(openapi_settings())
     app.config.from_mapping(check({**Config().as_dict(), **(test_config or {})}))
     requestlog.configure_logging()

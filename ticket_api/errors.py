@@ -47,6 +47,14 @@ class ApiError(Exception):
         return {"message": self.message, **({"code": self.code} if self.code else {})}
 
 
+class UnsupportedMediaType(ApiError):
+    """A body sent without `Content-Type: application/json`: said as such, rather than
+    as a list of the fields it seems to lack."""
+
+    status_code, message, code = 415, "Send the body as JSON (Content-Type: application/json)", \
+        "unsupported_media_type"
+
+
 class KeptChanging(RuntimeError):
     """A conditional write, retried after each miss (the document changed since it was
     read), kept missing: a bug or a livelock, never an answer to give a client (a 500)."""

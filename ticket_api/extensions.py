@@ -2,20 +2,114 @@
 
 `Api` and `Blueprint` are flask-smorest's, tuned to this API's dialect: validation
 errors are 400 (not 422) and every error body is `{"message": ..., "errors"?: ...}`.
+
+Every JSON body is read by `loads` (through the parser and through Flask's
+`request.get_json`, see `JSONProvider`): what it refuses is a 400 "Invalid JSON body."
+before any code sees the value, so no field or store has to guard against it.
 """
 
+import json
+import math
+
 import flask_smorest
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from . import errors
+
+MAX_DEPTH = 32  # arrays and objects inside each other; no request of this API needs more than 3
+MAX_NUMBER_LENGTH = 1000  # characters of a number literal (Python's own limit is 4,300 digits)
+
+
+def loads(data):
+    """Parse a request body as strict JSON (RFC 8259), or raise `json.JSONDecodeError`.
+
+    Refused: bytes that are not UTF-8; `NaN`, `Infinity` and numbers that overflow to
+    them; number literals over `MAX_NUMBER_LENGTH` characters; arrays and objects nested
+    more than `MAX_DEPTH` deep (or deep enough to exhaust Python's recursion); and lone
+    UTF-16 surrogates (`"\\ud800"`), in keys or values, which no UTF-8 text (bcrypt,
+    BSON, a log line) can hold.
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_int)
+    except RecursionError:
+        raise json.JSONDecodeError(f"Nested more than {MAX_DEPTH} deep", "<body>", 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # UnicodeDecodeError, a refused number
+        raise json.JSONDecodeError(str(error), "<body>", 0) from None
+    _check_values(value)
+    return value
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(literal):
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise ValueError("Number too long")
+    number = float(literal)
+    if not math.isfinite(number):
+        raise ValueError("Number out of range")
+    return number
+
+
+def _int(literal):
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise ValueError("Number too long")
+    return int(literal)
+
+
+def _check_values(value):
+    """Walk the parsed value without recursion: its depth, and every string in it."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise json.JSONDecodeError(f"Nested more than {MAX_DEPTH} deep", "<body>", 0)
+            if isinstance(item, dict):
+                for key in item:
+                    _check_text(key)
+                item = item.values()
+            pending.extend((child, depth + 1) for child in item)
+
+
+def _check_text(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise json.JSONDecodeError("A lone UTF-16 surrogate", "<body>", 0) from None
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies with `loads` (for `request.get_json`)."""
+
+    def loads(self, s, **kwargs):
+        return loads(s)
 
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        """The body as JSON, read by `loads`; a non-empty body that is not declared JSON
+        is a 415 (not a list of missing fields); no body at all is missing fields."""
+        body = req.get_data(cache=True)
+        if not is_json_request(req):
+            if body:
+                raise errors.UnsupportedMediaType()
+            return core.missing
+        return loads(body)
 
 
 class Blueprint(flask_smorest.Blueprint):

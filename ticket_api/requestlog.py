@@ -4,7 +4,13 @@ Each request gets an id, taken from `X-Request-ID` when nginx sends one (and it 
 like an id), else generated; it is echoed in the response header and stamped on every
 log line written while the request runs. Only the client's address (as forwarded by a
 trusted proxy), method, path (no query string), status and duration are logged: never a
-body, a header, a token or card data. This is the only access line: gunicorn's own is off.
+body, a header, a token or card data. This is the only access line: gunicorn's own is off,
+and so are the development server's (`make run`: werkzeug's request lines, which hold the
+query string, are dropped; its "Running on" banner and its errors are kept).
+
+Every value a record interpolates is escaped (`escape`): a client's `%0A` in a path, a
+control character in an address from a proxy, cannot start a forged line or reach the
+terminal. One record is one line; a traceback's lines are indented under it.
 """
 
 import logging
@@ -17,6 +23,68 @@ from flask import g, has_request_context, request
 ACCESS = logging.getLogger("ticket_api.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+
+# Backslash, C0 and C1 controls, DEL and the Unicode line separators, written as escapes.
+ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))},
+    **{ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
+       0x2028: "\\u2028", 0x2029: "\\u2029"},
+}
+WITHOUT_LINE_BREAKS = {code: escaped for code, escaped in ESCAPES.items() if code != ord("\n")}
+
+
+def escape(text):
+    """`text` on one line, control characters (and `\\`) written as Python escapes."""
+    return text.translate(ESCAPES)
+
+
+class EscapingFormatter(logging.Formatter):
+    """Every record on one line with its values escaped, whatever it interpolates; a
+    traceback (or stack) on the lines after it, escaped too, each line indented so none
+    can pass for a record of its own."""
+
+    def format(self, record):
+        """`logging.Formatter.format`, escaping; never reusing a traceback another
+        handler's formatter cached on the record unescaped."""
+        message = record.getMessage()
+        if getattr(record, "several_lines", False):
+            record.message = "\n  ".join(escape(line) for line in message.split("\n"))
+        else:
+            record.message = escape(message)
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        if record.exc_info:
+            text += "\n" + indented(self.formatException(record.exc_info))
+        elif record.exc_text:
+            text += "\n" + indented(record.exc_text)
+        if record.stack_info:
+            text += "\n" + indented(self.formatStack(record.stack_info))
+        return text
+
+
+def indented(text):
+    return "\n".join("  " + line for line in text.translate(WITHOUT_LINE_BREAKS).split("\n"))
+
+
+class DevServerLines(logging.Filter):
+    """On werkzeug's logger (`make run`): drop its request lines (ours is the access line,
+    and its line holds the query string, where a buggy client may put a token); keep its
+    banner and its errors, without their terminal colours, their lines after the first
+    indented (`several_lines`)."""
+
+    REQUEST_LINE = '"%s" %s %s'  # werkzeug.serving.WSGIRequestHandler.log_request's format
+    COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+    def filter(self, record):
+        if not isinstance(record.msg, str):
+            return True
+        if record.msg.endswith(self.REQUEST_LINE):
+            return False
+        if not record.args:
+            record.msg = self.COLOURS.sub("", record.msg)
+            record.several_lines = True
+        return True
 
 
 class RequestIdFilter(logging.Filter):
@@ -33,10 +101,11 @@ def configure_logging():
     if any(isinstance(f, RequestIdFilter) for handler in root.handlers for f in handler.filters):
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    logging.getLogger("werkzeug").addFilter(DevServerLines())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # a line per API call: noise
 
 

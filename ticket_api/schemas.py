@@ -1,17 +1,49 @@
-"""What every schema shares: unknown fields dropped, Mongoose-shaped ids, times and versions."""
+"""What every schema shares: unknown fields dropped, text free of control characters,
+integers that fit in 64 bits, Mongoose-shaped ids, times and versions."""
 
+import re
 from datetime import UTC
 
 import marshmallow as ma
 from bson import ObjectId
 from bson.errors import InvalidId
 
+# C0 and C1 control characters and DEL: never in a name, a token or an email; a
+# `multiline` field (a description) may hold tabs and line breaks.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class PlainText(ma.validate.Validator):
+    """Refuse control characters (and lone UTF-16 surrogates, which no UTF-8 text can hold)."""
+
+    def __init__(self, multiline=False):
+        self.refused = CONTROL_CHARACTERS_BUT_LINE_BREAKS if multiline else CONTROL_CHARACTERS
+        self.error = "No control characters." if not multiline else "No control characters but tabs and line breaks."
+
+    def __call__(self, value):
+        if self.refused.search(value):
+            raise ma.ValidationError(self.error)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ma.ValidationError("Not valid Unicode text (a lone surrogate).") from error
+        return value
+
 
 class Schema(ma.Schema):
-    """Base schema: unknown fields are ignored and never stored (no mass assignment)."""
+    """Base schema: unknown fields are ignored and never stored (no mass assignment), and
+    every text field refuses control characters, except tabs and line breaks in a field
+    whose metadata says `"multiline": True`."""
 
     class Meta:
         unknown = ma.EXCLUDE
+
+    def on_bind_field(self, field_name, field_obj):
+        if isinstance(field_obj, ma.fields.String) and not field_obj.dump_only:
+            # A new list: the field is a shallow copy of the class's, its list shared with it.
+            field_obj.validators = [*field_obj.validators,
+                                    PlainText(multiline=field_obj.metadata.get("multiline", False))]
 
 
 class ObjectIdField(ma.fields.Field):
@@ -35,8 +67,14 @@ class ObjectIdField(ma.fields.Field):
             raise self.make_error("invalid") from error
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 class StrictInteger(ma.fields.Integer):
-    """A JSON integer: `"2"`, `2.5` and `true` are refused, never converted."""
+    """A JSON integer: `"2"`, `2.5` and `true` are refused, never converted; and one that
+    fits in the 64 bits MongoDB stores (a larger one would fail in the driver)."""
+
+    default_error_messages = {"int64": "Must be between -2**63 and 2**63 - 1."}
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -44,7 +82,10 @@ class StrictInteger(ma.fields.Integer):
     def _validated(self, value):
         if isinstance(value, bool):
             raise self.make_error("invalid")
-        return super()._validated(value)
+        value = super()._validated(value)
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise self.make_error("int64")
+        return value
 
 
 class UtcDateTime(ma.fields.DateTime):

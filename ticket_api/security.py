@@ -93,6 +93,13 @@ def init_jwt(jwt):
     def unauthorized(message):
         return {"message": message}, 401
 
+    @jwt.token_verification_loader
+    def names_a_user(jwt_header, jwt_payload):
+        """A token's `sub` is a user id: one that is not (forged with the key, or from
+        another service sharing it) is an invalid token, never an id read further."""
+        subject = jwt_payload.get("sub")
+        return isinstance(subject, str) and ObjectId.is_valid(subject)
+
     @jwt.token_in_blocklist_loader
     def is_revoked(jwt_header, jwt_payload):
         return auth.store.is_revoked(jwt_payload["jti"])

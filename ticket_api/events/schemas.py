@@ -54,7 +54,8 @@ class EventCreateSchema(Schema):
     )
     location = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
                                 metadata={"example": "Main hall"})
-    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000),
+                                   metadata={"multiline": True})
     image = ma.fields.URL(
         schemes={"http", "https"},
         validate=[ma.validate.Length(max=IMAGE_MAX_LENGTH), plain_url],

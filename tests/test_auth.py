@@ -267,3 +267,11 @@ def test_no_response_shows_a_password_or_its_hash(client, auth, database):
         assert password_hash not in text
         assert "$2b$" not in text
         assert "password" not in (response.json if isinstance(response.json, dict) else {})
+
+
+def test_a_password_with_a_tab_still_signs_up_and_logs_in(client):
+    """Tabs and line breaks were always allowed in passwords: nobody who chose one is locked out."""
+    body = {"username": "tabby", "email": "tabby@example.com", "password": "correct\thorse battery"}
+
+    assert client.post("/auth/signup", json=body).status_code == 201
+    assert client.post("/auth/login", json={"email": body["email"], "password": body["password"]}).status_code == 201

@@ -108,6 +108,7 @@ class SignupSchema(Schema):
             "minLength": PASSWORD_MIN_BYTES,
             "maxLength": PASSWORD_MAX_BYTES,
             "description": "8 to 72 bytes in UTF-8 (bcrypt reads no further)",
+            "multiline": True,  # tabs and line breaks were always allowed: refusing them now would lock people out
         },
     )
 
@@ -120,7 +121,8 @@ class LoginSchema(Schema):
         required=True,
         load_only=True,
         validate=Utf8Length(1, PASSWORD_MAX_BYTES),
-        metadata={"example": "correct horse battery", "minLength": 1, "maxLength": PASSWORD_MAX_BYTES},
+        metadata={"example": "correct horse battery", "minLength": 1, "maxLength": PASSWORD_MAX_BYTES,
+                  "multiline": True},
     )
 
 

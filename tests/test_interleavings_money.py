@@ -20,7 +20,6 @@ from support import (
     lapse,
     pay,
     refund_at_stripe,
-    reserve,
     seats_taken,
     signed,
     stored,
@@ -248,31 +247,3 @@ def test_a_payment_retried_while_the_first_holds_the_claim_is_409_and_charges_on
     assert (intent.id, intent.status, intent.amount) == (first.json["paymentId"], "succeeded", 5000)
     assert database.payments.count_documents({"ticket": ObjectId(held["_id"])}) == 1
     assert seats_taken(database, event) == 2
-
-
-def test_each_released_hold_has_its_intent_cancelled_before_the_next_is_released(
-    spied, client, auth, event, stand_in, database
-):
-    """So a failure part-way through a release leaves no released hold that can still be
-    charged: the holds not reached stay pending, for the next release to cancel.
-
-    Bug: releasing the whole batch first and cancelling the PaymentIntents afterwards.
-    """
-    holds, intents = [], []
-    for headers in (auth.user_headers(), auth.user_headers()):
-        holds.append(reserve(client, headers, event).json)
-        intents.append(pay(client, headers, holds[-1], token=None).json["paymentId"])
-        lapse(database, holds[-1])
-    expiries = []
-
-    def second_expiry(name, command):
-        expiring = (name == "update" and command.get("update") == "tickets"
-                    and command["updates"][0]["u"].get("$set", {}).get("status") == "expired")
-        expiries.extend([command] if expiring else [])
-        return expiring and len(expiries) == 2
-
-    spied.arm(second_expiry, lambda: sorted(stand_in.payment_intents.retrieve(i).status for i in intents))
-    with spied.app.app_context():
-        assert settlement.release_lapsed_holds(now=utcnow()) == 2
-
-    assert spied.outcome() == ["canceled", "requires_payment_method"]

@@ -60,6 +60,7 @@ INDEXES = {
         IndexModel([("event", ASCENDING), ("status", ASCENDING), ("expiresAt", ASCENDING)], name="event_lapsed_holds"),
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),
+        IndexModel("unsettledIntent", name="intents_to_cancel"),
     ],
 }
 

@@ -123,13 +123,20 @@ def amount_refunded(intent_id):
     return charge.amount_refunded if charge is not None and not isinstance(charge, str) else 0
 
 
+CANCELLABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
 def cancel_intent(intent_id):
-    """Cancel an unfinished PaymentIntent; return it as it is after (it may have succeeded)."""
+    """Cancel an unfinished PaymentIntent; return it as it is after (it may have succeeded).
+    One Stripe call in the usual case; a second to see why, when Stripe refuses the cancel."""
     with calling_stripe():
-        intent = client().payment_intents.retrieve(intent_id)
-        if intent.status in ("requires_payment_method", "requires_confirmation", "requires_action"):
-            intent = client().payment_intents.cancel(intent_id)
-        return intent
+        try:
+            return client().payment_intents.cancel(intent_id)
+        except stripe.InvalidRequestError:  # succeeded or cancelled already, or a true refusal
+            intent = client().payment_intents.retrieve(intent_id)
+            if intent.status in CANCELLABLE:
+                raise
+            return intent
 
 
 def refund_intent(intent_id):

@@ -36,6 +36,7 @@ def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
     :return: (the drifts, how many events were checked).
     """
     settlement.release_lapsed_holds(now=now)
+    settlement.cancel_unsettled_intents()  # all that requests left, each a couple at a time
     counters = events.store.seat_counters()
     holdings = tickets.store.holdings()
     time.sleep(settle_seconds)

@@ -9,6 +9,7 @@ ends: each hold is released at most once.
 
 import logging
 from contextlib import suppress
+from datetime import timedelta
 
 from bson import ObjectId
 
@@ -18,6 +19,12 @@ from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 from . import seats
 
 log = logging.getLogger(__name__)
+
+# Released holds' PaymentIntents one request cancels, at most: it waits on a couple of
+# Stripe calls, never on a backlog it did not ask for (API.md, "Payment").
+STRIPE_CANCELS_PER_REQUEST = 2
+# A ticket's payment is asked of Stripe at most this often, however often it is polled.
+STRIPE_CHECK_EVERY = timedelta(seconds=3)
 
 
 class RefundedSeatsGone(ApiError):
@@ -57,28 +64,38 @@ def hold_for_user_releasing_lapsed_holds(ticket, *, limit, now):
 
 
 def release_lapsed_holds(*, now, event_id=None):
-    """Release the lapsed holds (of one event, or all), seats back once each; each released
-    hold's unfinished PaymentIntent is cancelled at once, so a late confirmation in the
-    browser cannot charge for seats that are gone.
+    """Release the lapsed holds (of one event, or all), seats back once each, then cancel
+    a few released holds' PaymentIntents (so a late confirmation in the browser cannot
+    charge for seats that are gone).
+
+    Each release records its PaymentIntent on the ticket in the same write; this request
+    cancels at most `STRIPE_CANCELS_PER_REQUEST` of them, the oldest first, so it never
+    waits on Stripe for more than a couple of calls whatever it found lapsed. Later
+    requests and `flask reconcile` cancel the rest; a payment that succeeds meanwhile is
+    settled by its webhook (seats re-taken, or refunded).
 
     :return: how many holds this process released.
     """
-    released = 0
-    for ticket in tickets.store.lapsed_holds(now=now, event_id=event_id):
-        if seats.release(ticket, now=now):
-            released += 1
-            if ticket.get("paymentIntent"):
-                cancel_unfinished(ticket["paymentIntent"])
+    released = sum(seats.release(ticket, now=now) for ticket in tickets.store.lapsed_holds(now=now, event_id=event_id))
+    cancel_unsettled_intents(limit=STRIPE_CANCELS_PER_REQUEST)
     return released
 
 
-def cancel_unfinished(intent_id):
+def cancel_unsettled_intents(limit=0):
+    """Cancel released holds' PaymentIntents still recorded as unsettled (0: all of them)."""
+    for ticket in tickets.store.unsettled_intents(limit):
+        cancel_unfinished(ticket["_id"], ticket["unsettledIntent"])
+
+
+def cancel_unfinished(ticket_id, intent_id):
     """Cancel a released hold's PaymentIntent; if it already succeeded, settle it (seats
-    re-taken, or the money refunded)."""
+    re-taken, or the money refunded). With Stripe down it stays recorded, for later."""
     try:
         settle_where_nobody_waits(payments.gateway.cancel_intent(intent_id))
-    except ApiError as error:  # Stripe down: the webhook settles it when it comes
+    except ApiError as error:
         log.warning("could not cancel %s: %s", intent_id, error.message)
+        return
+    tickets.store.intent_settled(ticket_id, intent_id)
 
 
 def settle(intent, *, now):
@@ -166,11 +183,14 @@ def refresh(ticket, *, now):
 
     Also while a charge is marked in flight: settling is idempotent, and it recovers a
     charge whose confirmation could not be written (a database fault after Stripe said yes).
+    Stripe is asked at most once every `STRIPE_CHECK_EVERY` per ticket, however many poll.
     Stripe being down is logged, not an error: the ticket is shown as stored.
 
     :return: the ticket with its event, as it is now.
     """
-    if ticket["status"] == "pending" and ticket.get("paymentIntent"):
+    if ticket["status"] == "pending" and ticket.get("paymentIntent") and tickets.store.claim_stripe_check(
+        ticket["_id"], now=now, every=STRIPE_CHECK_EVERY
+    ):
         try:
             intent = payments.gateway.retrieve_intent(ticket["paymentIntent"])
             if intent.status == "succeeded":

@@ -85,14 +85,36 @@ def lapsed_holds(*, now, event_id=None):
 
 
 def expire(ticket, *, now):
-    """pending -> expired, if the ticket is still as found and not being charged.
+    """pending -> expired, if the ticket is still as found and not being charged. Its
+    PaymentIntent, if any, is recorded in the same write as one to cancel (`unsettledIntent`),
+    so no released hold can be charged unnoticed, whatever fails after.
 
     :return: whether this call expired it (exactly one of any number of callers does).
     """
+    intent = {"unsettledIntent": ticket["paymentIntent"]} if ticket.get("paymentIntent") else {}
     return get_db().tickets.update_one(
         {"_id": ticket["_id"], "status": "pending", "paymentIntent": ticket.get("paymentIntent"),
          **not_charging(now)},
-        {"$set": {"status": "expired", "updatedAt": now}, "$inc": {"__v": 1}},
+        {"$set": {"status": "expired", "updatedAt": now, **intent}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+
+
+def unsettled_intents(limit=0):
+    """Released holds whose PaymentIntent is still to be cancelled (0: all of them)."""
+    found = get_db().tickets.find({"unsettledIntent": {"$gt": ""}}, {"unsettledIntent": 1})
+    return list(found.limit(limit))
+
+
+def intent_settled(ticket_id, intent_id):
+    """The released hold's PaymentIntent is cancelled, or its payment settled."""
+    get_db().tickets.update_one({"_id": ticket_id, "unsettledIntent": intent_id}, {"$unset": {"unsettledIntent": ""}})
+
+
+def claim_stripe_check(ticket_id, *, now, every):
+    """Whether this request may ask Stripe about the ticket's payment: at most once `every`
+    (a timedelta) per ticket, whoever polls. One conditional update decides."""
+    return get_db().tickets.update_one(
+        {"_id": ticket_id, "stripeCheckedAt": {"$not": {"$gt": now - every}}}, {"$set": {"stripeCheckedAt": now}}
     ).modified_count == 1
 
 

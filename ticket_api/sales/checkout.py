@@ -79,8 +79,9 @@ def pay(*, ticket_id, user_id, amount, token, now):
             attempt_key = f"ticket-{ticket_id}-attempt-{claimed['paymentAttempt']}"
             intent = payments.gateway.confirm_intent(intent.id, payments.gateway.payment_method_for(token), attempt_key)
     except payments.gateway.CardDeclined as declined:
-        payments.store.record_decline(ticket_id=ticket_id, user_id=user_id, now=utcnow())
-        tickets.store.end_charge(ticket_id, error=declined.message, now=utcnow())
+        declined_at = utcnow()
+        payments.store.record_decline(ticket_id=ticket_id, user_id=user_id, now=declined_at)
+        tickets.store.end_charge(ticket_id, error=declined.message, now=declined_at)
         raise
     except Exception:  # the attempt is over: a success it hid is settled by the poll, webhook or release
         with suppress(PyMongoError):  # the database may be why we are here
@@ -100,8 +101,11 @@ def too_many_declines(ticket_id, user_id, *, now):
     attempts of one account on several tickets at the same moment may each pass the count.
     """
     since = now - DECLINE_WINDOW
-    return (payments.store.declines_since(since, ticket_id=ticket_id) >= DECLINES_PER_TICKET
-            or payments.store.declines_of_user_since(since, user_id=user_id) >= DECLINES_PER_ACCOUNT)
+    by_account = payments.store.declines_of_user_since(since, user_id=user_id)
+    if by_account < DECLINES_PER_TICKET:  # a ticket's declines are its owner's: fewer still, no need to count them
+        return False
+    return (by_account >= DECLINES_PER_ACCOUNT
+            or payments.store.declines_since(since, ticket_id=ticket_id) >= DECLINES_PER_TICKET)
 
 
 def why_not_payable(ticket, user_id, amount, now):

@@ -136,3 +136,10 @@ def test_every_setting_of_the_contract_is_read_from_the_environment(monkeypatch)
     assert config.RATELIMIT_ENABLED is False
     assert config.DEFAULT_CURRENCY == "eur"
     assert config.TRUST_PROXY == 1
+
+
+def test_a_malformed_rate_limit_is_named(monkeypatch):
+    monkeypatch.setenv("RATELIMIT_LOGIN_EMAIL", "ten a minute")
+
+    with pytest.raises(ConfigError, match="RATELIMIT_LOGIN_EMAIL='ten a minute' \\(limits such as"):
+        Config()

@@ -13,7 +13,7 @@ def settings(settings):
     return {
         **settings,
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_LOGIN": "5 per minute",
+        "RATELIMIT_LOGIN": "6 per minute",
         "RATELIMIT_LOGIN_EMAIL": "3 per minute",
         "RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS": "100 per minute",
         "RATELIMIT_SIGNUP": "2 per minute",
@@ -42,9 +42,9 @@ def test_failed_logins_are_limited_per_email_and_address(client, auth):
 
 
 def test_login_is_limited_per_address(client):
-    statuses = [login(client, f"person{n}@example.com").status_code for n in range(6)]
+    statuses = [login(client, f"person{n}@example.com").status_code for n in range(7)]
 
-    assert statuses == [404] * 5 + [429]
+    assert statuses == [404] * 6 + [429]
     assert login(client, "fresh@example.com", "192.0.2.1").status_code == 404
 
 
@@ -65,7 +65,7 @@ def test_the_counters_live_in_mongodb(client, database):
 
 
 def test_a_second_app_on_the_same_database_shares_the_counters(make_app, client):
-    for n in range(5):
+    for n in range(6):
         login(client, f"person{n}@example.com")
     other_app = make_app()
 

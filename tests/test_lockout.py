@@ -2,9 +2,11 @@
 client address together, with a much higher cap per email from all addresses; logins that
 succeed, or never name a valid email, count against neither."""
 
+import threading
+
 import pytest
 
-from support import PASSWORD
+from support import PASSWORD, command_on
 
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.7"
@@ -82,3 +84,50 @@ def test_every_spelling_of_one_email_shares_its_counters(client):
     statuses = [login(client, spellings[n % 4], ATTACKER).status_code for n in range(11)]
 
     assert statuses == [400] * 10 + [429]
+
+
+@pytest.mark.usefixtures("ada")
+def test_a_login_is_counted_before_its_password_is_checked(client, spied):
+    """The interleaving that let a burst through: one failing login, paused after it reads
+    the user, while ten more fail. Counted after the answer, all eleven were told 400."""
+    others = []
+    spied.arm(
+        command_on("find", "users"),
+        lambda: others.extend(login(client, "ada@example.com", ATTACKER).status_code for _ in range(10)),
+    )
+
+    paused = login(spied.app.test_client(), "ada@example.com", ATTACKER)
+    spied.outcome()
+
+    assert paused.status_code == 400
+    assert others == [400] * 9 + [429]
+
+
+@pytest.mark.usefixtures("ada")
+def test_thirty_failed_logins_sent_at_once_meet_the_limit(app):
+    statuses, barrier = [], threading.Barrier(30)
+
+    def fail_once():
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(login(client, "ada@example.com", ATTACKER).status_code)
+
+    threads = [threading.Thread(target=fail_once) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [400] * 10 + [429] * 20
+
+
+@pytest.mark.usefixtures("ada")
+def test_a_refused_login_says_when_to_try_again(client):
+    for _ in range(10):
+        login(client, "ada@example.com", ATTACKER)
+
+    refused = login(client, "ada@example.com", ATTACKER, PASSWORD)
+
+    assert refused.status_code == 429
+    assert refused.json == {"message": "Too many requests (10 per 1 minute); try again later", "code": "rate_limited"}
+    assert 55 <= int(refused.headers["Retry-After"]) <= 60

@@ -6,6 +6,7 @@ README.md has the table of what each one means; `.env.example` is a commented co
 import os
 from pathlib import Path
 
+import limits
 from dotenv import load_dotenv
 
 load_dotenv()
@@ -59,11 +60,11 @@ class Config:
         self.STRIPE_TIMEOUT_SECONDS = self.number("STRIPE_TIMEOUT_SECONDS", "10", float)
         self.STRIPE_MAX_RETRIES = self.number("STRIPE_MAX_RETRIES", "2")
         self.RATELIMIT_ENABLED = as_bool(env("RATELIMIT_ENABLED", "true"))
-        self.RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "20 per minute")
-        self.RATELIMIT_LOGIN_EMAIL = env("RATELIMIT_LOGIN_EMAIL", "10 per minute;20 per hour")
-        self.RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS = env("RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS", "100 per hour")
-        self.RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", "10 per minute")
-        self.RATELIMIT_RESERVE = env("RATELIMIT_RESERVE", "30 per minute")
+        self.RATELIMIT_LOGIN = self.rate_limit("RATELIMIT_LOGIN", "20 per minute")
+        self.RATELIMIT_LOGIN_EMAIL = self.rate_limit("RATELIMIT_LOGIN_EMAIL", "10 per minute;20 per hour")
+        self.RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS = self.rate_limit("RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS", "100 per hour")
+        self.RATELIMIT_SIGNUP = self.rate_limit("RATELIMIT_SIGNUP", "10 per minute")
+        self.RATELIMIT_RESERVE = self.rate_limit("RATELIMIT_RESERVE", "30 per minute")
         self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "usd").lower()
         self.TRUST_PROXY = self.number("TRUST_PROXY", "0")
         self.FORWARDED_ALLOW_IPS = [ip.strip() for ip in env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")]
@@ -83,6 +84,16 @@ class Config:
         if number is None or number < 0:
             self.malformed.append(f"{name}={value!r} ({'a whole number' if kind is int else 'a number'})")
         return number
+
+    def rate_limit(self, name, default):
+        """A rate limit in flask-limiter's notation ("10 per minute;20 per hour"); a malformed
+        one is noted like a malformed number."""
+        value = env(name, default)
+        try:
+            limits.parse_many(value)
+        except ValueError:
+            self.malformed.append(f"{name}={value!r} (limits such as '10 per minute;20 per hour')")
+        return value
 
     def refuse_malformed(self):
         """:raise ConfigError: naming every malformed setting, and any carrying an inline comment."""

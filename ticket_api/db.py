@@ -47,6 +47,9 @@ INDEXES = {
         IndexModel([("user", ASCENDING), ("at", ASCENDING)], name="user_declines"),
         IndexModel("at", expireAfterSeconds=24 * 3600, name="kept_24h"),
     ],
+    "login_attempts": [
+        IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
+    ],
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],

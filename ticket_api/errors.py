@@ -46,6 +46,9 @@ class ApiError(Exception):
     def body(self):
         return {"message": self.message, **({"code": self.code} if self.code else {})}
 
+    def headers(self):
+        return {}
+
 
 class UnsupportedMediaType(ApiError):
     """A body sent without `Content-Type: application/json`: said as such, rather than
@@ -89,7 +92,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(ApiError)
     def handle_api_error(error):
-        return error.body(), error.status_code
+        return error.body(), error.status_code, error.headers()
 
     @app.errorhandler(ConnectionFailure)
     def handle_database_down(error):

@@ -1,4 +1,4 @@
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_jwt_extended import decode_token, jwt_required
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
@@ -12,8 +12,8 @@ from ..extensions import Blueprint, limiter
 from ..sales import settlement
 from ..schemas import MessageSchema
 from ..tickets.schemas import TicketSchema
-from . import store
-from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema, is_reserved, normalized_email
+from . import failed_logins, store
+from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema, is_reserved
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
 
@@ -25,24 +25,6 @@ RATE_LIMITED = "Too many requests (10 per 1 minute); try again later"
 
 class UsernameReserved(ApiError):
     status_code, message, code = 409, "This username is reserved", "username_reserved"
-
-
-def login_email():
-    """The email a login is for, spelled as it is stored: the key of its failed-login
-    limits (None when it is no valid email: such a login fails validation, and counts
-    against the address alone)."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    try:
-        return normalized_email(email.strip()) if isinstance(email, str) else None
-    except ValueError:
-        return None
-
-
-def login_failed(response):
-    """Whether this login was refused for its credentials (unknown email, wrong password):
-    only those count against the email's limits, so logging in never locks anyone out."""
-    return g.get("login_failed", False)
 
 
 @bp.route("/signup", methods=["POST"])
@@ -64,18 +46,6 @@ def signup(fields):
 
 @bp.route("/login", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_LOGIN_EMAIL"],
-    key_func=lambda: f"login:{login_email()}:{get_remote_address()}",
-    exempt_when=lambda: login_email() is None,
-    deduct_when=login_failed,
-)
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS"],
-    key_func=lambda: f"login:{login_email()}",
-    exempt_when=lambda: login_email() is None,
-    deduct_when=login_failed,
-)
 @bp.arguments(LoginSchema)
 @bp.response(201, LoginResultSchema)
 @bp.error(400, INVALID_CREDENTIALS)
@@ -83,12 +53,13 @@ def signup(fields):
 @bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
 def login(credentials):
     """Exchange email and password for a bearer token."""
+    attempt = failed_logins.count(credentials["email"], get_remote_address(), now=utcnow())
     user = store.get_by_email(credentials["email"])
-    g.login_failed = user is None or not security.password_matches(credentials["password"], user["passwordHash"])
     if user is None:
         abort(404, message=USER_NOT_FOUND)
-    if g.login_failed:
+    if not security.password_matches(credentials["password"], user["passwordHash"]):
         abort(400, message=INVALID_CREDENTIALS)
+    attempt.forget()
     return {
         "message": "Logged in",
         "success": True,

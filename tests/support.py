@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +40,22 @@ def parse_time(text):
 
 def db_id(document):
     return ObjectId(document["_id"])
+
+
+def at_once(*calls):
+    """Run each call in a thread of its own, all released together; return their results in order."""
+    results, barrier = [None] * len(calls), threading.Barrier(len(calls))
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def wait_for(condition, seconds=10):
@@ -188,6 +205,11 @@ def charge_refunded(intent_id, event_id=None):
     (keyword arguments of `client.post`); the service reads the amounts back from Stripe."""
     charge = {"id": f"ch_{ObjectId()}", "object": "charge", "payment_intent": intent_id}
     return signed("charge.refunded", charge, event_id=event_id)
+
+
+def refunds_of(stand_in, intent_id):
+    """The refunds of a PaymentIntent, as the stand-in holds them."""
+    return stand_in.refunds.list(params={"payment_intent": intent_id, "limit": 100}).data
 
 
 def refund_at_stripe(stand_in, intent_id, amount=None):

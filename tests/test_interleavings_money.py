@@ -20,6 +20,7 @@ from support import (
     lapse,
     pay,
     refund_at_stripe,
+    refunds_of,
     seats_taken,
     signed,
     stored,
@@ -52,10 +53,6 @@ def paid_elsewhere(stand_in, ticket, amount=None, currency=None):
     intent = stand_in.payment_intents.confirm(intent.id, params={"payment_method": VISA})
     assert intent.status == "succeeded"
     return intent
-
-
-def refunds_of(stand_in, intent_id):
-    return stand_in.refunds.list(params={"payment_intent": intent_id, "limit": 100}).data
 
 
 def is_update_of(collection, setting):
@@ -167,7 +164,7 @@ def test_a_refund_claimed_by_one_caller_is_not_made_again_by_another(app, spied,
             settlement.refund(stray, ticket, now=utcnow())
 
     spied.arm(lambda name, command: name == "update" and command.get("update") == "payments"
-              and command["updates"][0]["u"] == {"$set": {"refund": "started"}}, second_caller)
+              and command["updates"][0]["u"]["$set"].get("refund") == "started", second_caller)
     with spied.app.app_context():
         settlement.refund(stray, ticket, now=utcnow())
     spied.outcome()

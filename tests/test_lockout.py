@@ -2,11 +2,9 @@
 client address together, with a much higher cap per email from all addresses; logins that
 succeed, or never name a valid email, count against neither."""
 
-import threading
-
 import pytest
 
-from support import PASSWORD, command_on
+from support import PASSWORD, at_once, command_on
 
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.7"
@@ -105,18 +103,7 @@ def test_a_login_is_counted_before_its_password_is_checked(client, spied):
 
 @pytest.mark.usefixtures("ada")
 def test_thirty_failed_logins_sent_at_once_meet_the_limit(app):
-    statuses, barrier = [], threading.Barrier(30)
-
-    def fail_once():
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(login(client, "ada@example.com", ATTACKER).status_code)
-
-    threads = [threading.Thread(target=fail_once) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(*[lambda: login(app.test_client(), "ada@example.com", ATTACKER).status_code] * 30)
 
     assert sorted(statuses) == [400] * 10 + [429] * 20
 

@@ -2,14 +2,13 @@
 card or in the browser, and what a hold's expiry does to a payment. The webhook rows are in
 `test_webhooks.py`, `Idempotency-Key` in `test_idempotency.py`."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from bson import ObjectId
 
-from support import VISA, browser_confirms, charged, intents_for, lapse, pay, stored
+from support import VISA, at_once, browser_confirms, charged, intents_for, lapse, pay, stored
 
 
 def test_paying_a_held_ticket_confirms_it(client, buyer, held, stand_in, database):
@@ -156,19 +155,7 @@ def test_paying_needs_a_token(client, held):
 
 
 def test_ten_threads_paying_one_ticket_charge_once(app, buyer, held, stand_in, database):
-    statuses = []
-    barrier = threading.Barrier(10)
-
-    def pay_once():
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(pay(client, buyer, held).status_code)
-
-    threads = [threading.Thread(target=pay_once) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(*[lambda: pay(app.test_client(), buyer, held).status_code] * 10)
 
     assert statuses.count(200) == 1
     assert set(statuses) == {200, 409}

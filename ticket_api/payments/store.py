@@ -26,13 +26,25 @@ def record(intent_id, *, ticket, amount, currency, status, now):
     )
 
 
-def claim_refund(intent_id):
-    """Claim the refund of this payment. :return: whether this call claimed it (once ever)."""
+def claim_refund(intent_id, *, now, stale_after):
+    """Claim the refund of this payment, once.
+
+    :return: "new" when this call claimed it first; "stale" when it took over a claim made
+        `stale_after` ago or more by a process that never finished (the refund may have been
+        made at Stripe: ask first); None when someone else holds the claim, or it is done.
+    """
+    payments = get_db().payments
     try:
-        get_db().payments.update_one({"_id": intent_id, "refund": None}, {"$set": {"refund": "started"}}, upsert=True)
-    except DuplicateKeyError:  # the upsert met a claimed record: someone else is refunding it, or has
-        return False
-    return True
+        payments.update_one({"_id": intent_id, "refund": None},
+                            {"$set": {"refund": "started", "refundClaimedAt": now}}, upsert=True)
+        return "new"
+    except DuplicateKeyError:  # the upsert met a claimed record
+        pass
+    taken_over = payments.update_one(
+        {"_id": intent_id, "refund": "started", "refundClaimedAt": {"$not": {"$gt": now - stale_after}}},
+        {"$set": {"refundClaimedAt": now}},
+    ).modified_count
+    return "stale" if taken_over else None
 
 
 def drop_refund_claim(intent_id):

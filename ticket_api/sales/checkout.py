@@ -32,10 +32,6 @@ class HoldExpired(ApiError):
     status_code, message = 409, "Hold expired"
 
 
-class PaymentInProgress(ApiError):
-    status_code, message = 409, "A payment for this ticket is already in progress"
-
-
 class TooManyAttempts(ApiError):
     status_code, code = 429, "too_many_attempts"
     message = "Too many declined payment attempts: try again in an hour"
@@ -116,7 +112,7 @@ def why_not_payable(ticket, user_id, amount, now):
     if ticket["status"] == "confirmed":
         return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
     if ticket["status"] == "pending" and ticket["expiresAt"] > now:
-        return PaymentInProgress()
+        return settlement.PaymentInProgress()
     return HoldExpired()
 
 

@@ -27,6 +27,10 @@ STRIPE_CANCELS_PER_REQUEST = 2
 STRIPE_CHECK_EVERY = timedelta(seconds=3)
 
 
+class PaymentInProgress(ApiError):
+    status_code, message = 409, "A payment for this ticket is already in progress"
+
+
 class RefundedSeatsGone(ApiError):
     status_code = 409
     message = "The hold expired and its seats were sold meanwhile: the payment was refunded"
@@ -156,19 +160,37 @@ def retake_seats(ticket, intent_id, *, now):
 
 
 def refund(intent, ticket, *, now):
-    """Give a payment back, once: the first caller claims the refund, the others skip it."""
-    if not payments.store.claim_refund(intent.id):
-        return  # someone else is refunding it, or has
+    """Give back money that found no ticket to confirm (its ticket, if any, ends `refunded`)."""
+    if refund_in_full(intent.id, amount=intent.amount, currency=intent.currency, ticket=ticket,
+                      statuses=("expired", "cancelled"), now=now):
+        log.warning("refunded %s: its ticket could not be confirmed", intent.id)
+
+
+def refund_in_full(intent_id, *, amount, currency, ticket, statuses, now):
+    """Give a payment back, once: the first caller claims the refund, the others skip it.
+    The ticket (if any), when in one of `statuses`, ends `refunded` and its seats go back.
+
+    A claim left by a process that died half-way is taken over after `CHARGE_GRACE`
+    (longer than any Stripe call), and Stripe is asked first whether the refund was made:
+    the stand-in ignores idempotency keys, and real Stripe keeps them only 24 hours.
+
+    :return: whether this call refunded it (False: someone else is, or has).
+    :raise ApiError: Stripe refused or is down; the claim is dropped, nothing changed.
+    """
+    claim = payments.store.claim_refund(intent_id, now=now, stale_after=tickets.store.CHARGE_GRACE)
+    if claim is None:
+        return False
     try:
-        payments.gateway.refund_intent(intent.id)
+        if claim == "new" or payments.gateway.amount_refunded(intent_id) < amount:
+            payments.gateway.refund_intent(intent_id)
     except ApiError:
-        payments.store.drop_refund_claim(intent.id)
+        payments.store.drop_refund_claim(intent_id)
         raise
-    payments.store.refund_done(intent.id, ticket_id=ticket and ticket["_id"], amount=intent.amount,
-                               currency=intent.currency, now=now)
+    payments.store.refund_done(intent_id, ticket_id=ticket and ticket["_id"], amount=amount,
+                               currency=currency, now=now)
     if ticket is not None:
-        mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=("expired", "cancelled"))
-    log.warning("refunded %s: its ticket could not be confirmed", intent.id)
+        mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=statuses)
+    return True
 
 
 def mark_refunded_and_free_seats(ticket_id, *, now, statuses):

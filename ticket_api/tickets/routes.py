@@ -5,7 +5,7 @@ from flask_smorest import abort
 from .. import security
 from ..db import utcnow
 from ..extensions import Blueprint, limiter
-from ..sales import reservations, seats, settlement
+from ..sales import cancellation, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from . import store
 from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
@@ -56,6 +56,30 @@ def get_ticket(ticket_id):
     if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
         abort(404, message=TICKET_NOT_FOUND)
     return settlement.refresh(ticket, now=now)
+
+
+@bp.route("/<ticket_id>/cancel", methods=["POST"])
+@jwt_required()
+@bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
+@bp.response(200, TicketSchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
+@bp.error(409, cancellation.RefundNotAllowed.message,
+          "`refund_not_allowed` (the holder, past the event's `refundDeadline`), `checked_in` (the holder), "
+          "`not_cancellable` (cancelled, refunded or expired already), `payment_in_progress`, `refund_in_progress`")
+@bp.error(502, "Payment provider unavailable", "Stripe could not refund: nothing changed, try again")
+@bp.doc(security=security.BEARER_AUTH)
+def cancel_ticket(ticket_id):
+    """Give a ticket back: a hold released at once, a card-paid ticket refunded in full.
+
+    The holder may get a refund only before the event's `refundDeadline` (staff: always),
+    and give back no ticket once it was used at the door.
+    """
+    user = security.current_user()
+    ticket = store.get(ticket_id)
+    if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
+        abort(404, message=TICKET_NOT_FOUND)
+    return cancellation.cancel(ticket, by_staff=user["role"] == security.ADMIN, now=utcnow())
 
 
 @bp.route("")

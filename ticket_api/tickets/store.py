@@ -91,11 +91,31 @@ def expire(ticket, *, now):
 
     :return: whether this call expired it (exactly one of any number of callers does).
     """
+    return end_hold(ticket, "expired", now=now)
+
+
+def cancel_hold(ticket, *, now):
+    """pending -> cancelled, given up by its owner (or staff), as `expire` does it."""
+    return end_hold(ticket, "cancelled", now=now)
+
+
+def end_hold(ticket, status, *, now):
     intent = {"unsettledIntent": ticket["paymentIntent"]} if ticket.get("paymentIntent") else {}
     return get_db().tickets.update_one(
         {"_id": ticket["_id"], "status": "pending", "paymentIntent": ticket.get("paymentIntent"),
          **not_charging(now)},
-        {"$set": {"status": "expired", "updatedAt": now, **intent}, "$inc": {"__v": 1}},
+        {"$set": {"status": status, "updatedAt": now, **intent}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+
+
+def cancel_unpaid(ticket_id, *, now):
+    """confirmed -> cancelled, for a ticket no card paid for (free, cash, comp).
+
+    :return: whether this call cancelled it (exactly one of any number of callers does).
+    """
+    return get_db().tickets.update_one(
+        {"_id": ticket_id, "status": "confirmed", "paymentIntent": None},
+        {"$set": {"status": "cancelled", "updatedAt": now}, "$inc": {"__v": 1}},
     ).modified_count == 1
 
 

@@ -1,8 +1,12 @@
 """`flask reconcile` finds an event whose seat counter disagrees with its tickets, and repairs it."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from bson import ObjectId
+
+from support import VISA, pay, refunds_of, stored
 
 
 def reserve(client, headers, event, quantity):
@@ -98,3 +102,80 @@ def test_an_accounts_seat_count_left_too_high_by_a_crash_is_repaired(runner, cli
     assert result.exit_code == 0, result.output
     assert database.holdings.find_one()["seats"] == 1
     reserve(client, headers, event, 3)
+
+
+def charge_left_in_flight(database, ticket, intent_id=None):
+    """What a request killed mid-charge leaves: the ticket marked as being charged since
+    longer than the grace, maybe with its PaymentIntent recorded."""
+    database.tickets.update_one({"_id": ObjectId(ticket["_id"])}, {"$set": {
+        "chargingSince": datetime.now(UTC) - timedelta(minutes=3), "paymentIntent": intent_id}})
+
+
+def paid_at_stripe(stand_in, ticket):
+    intent = stand_in.payment_intents.create(params={
+        "amount": ticket["amount"], "currency": ticket["currency"], "metadata": {"ticketId": ticket["_id"]},
+        "payment_method_types": ["card"]})
+    return stand_in.payment_intents.confirm(intent.id, params={"payment_method": VISA})
+
+
+def test_a_charge_a_killed_request_left_is_settled_from_stripe(runner, held, event, database, stand_in):
+    intent = paid_at_stripe(stand_in, held)
+    charge_left_in_flight(database, held, intent.id)
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert result.exit_code == 0, result.output
+    assert f"ticket {held['_id']}: a charge left in flight, paid at Stripe: the ticket is confirmed" in result.output
+    assert stored(database, held)["status"] == "confirmed"
+    assert "chargingSince" not in stored(database, held)
+    assert database.payments.find_one({"_id": intent.id})["status"] == "succeeded"
+    assert counter(database, event) == 2
+
+
+def test_a_charge_that_never_reached_stripe_frees_the_hold_for_another_try(runner, client, buyer, held, database):
+    charge_left_in_flight(database, held)
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert "no PaymentIntent made: the hold can be paid again" in result.output
+    assert "chargingSince" not in stored(database, held)
+    assert pay(client, buyer, held).status_code == 200
+
+
+def test_a_charge_still_within_the_grace_is_left_alone(runner, held, database, stand_in):
+    intent = paid_at_stripe(stand_in, held)
+    database.tickets.update_one({"_id": ObjectId(held["_id"])}, {"$set": {
+        "chargingSince": datetime.now(UTC), "paymentIntent": intent.id}})
+
+    runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert stored(database, held)["status"] == "pending"
+
+
+@pytest.mark.parametrize("made_at_stripe", [True, False], ids=["made", "not-made"])
+def test_a_refund_a_killed_request_left_is_finished_once(runner, client, buyer, held, event, database, stand_in,
+                                                         made_at_stripe):
+    intent_id = pay(client, buyer, held).json["paymentId"]
+    if made_at_stripe:
+        stand_in.refunds.create(params={"payment_intent": intent_id})
+    database.payments.update_one({"_id": intent_id}, {"$set": {
+        "refund": "started", "refundClaimedAt": datetime.now(UTC) - timedelta(minutes=3)}})
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert f"payment {intent_id}: a refund left half-made: refunded, ticket {held['_id']} is refunded" in result.output
+    assert len(refunds_of(stand_in, intent_id)) == 1
+    assert stored(database, held)["status"] == "refunded"
+    assert counter(database, event) == 0
+
+
+def test_a_refund_claimed_just_now_is_left_to_its_process(runner, client, buyer, held, database, stand_in):
+    intent_id = pay(client, buyer, held).json["paymentId"]
+    claimed = {"refund": "started", "refundClaimedAt": datetime.now(UTC)}
+    database.payments.update_one({"_id": intent_id}, {"$set": claimed})
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert intent_id not in result.output
+    assert refunds_of(stand_in, intent_id) == []
+    assert stored(database, held)["status"] == "confirmed"

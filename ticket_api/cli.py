@@ -4,7 +4,7 @@ import click
 
 from . import auth
 from .db import utcnow
-from .sales.reconcile import SETTLE_SECONDS, find_drifts
+from .sales.reconcile import SETTLE_SECONDS, find_drifts, settle_with_stripe
 from .security import ADMIN
 
 
@@ -19,11 +19,15 @@ def register_commands(app):
         click.echo(f"{user['email']} ({user['username']}) is now an admin")
 
     @app.cli.command("reconcile")
-    @click.option("--dry-run", is_flag=True, help="Report drift, repair nothing.")
+    @click.option("--dry-run", is_flag=True, help="Report drift, repair nothing, ask Stripe nothing.")
     @click.option("--settle-seconds", default=SETTLE_SECONDS, show_default=True,
                   help="Wait for reservations caught mid-way before counting.")
     def reconcile(dry_run, settle_seconds):
-        """Recompute every event's seat counter from its tickets; report and repair drift."""
+        """Settle what dead requests left half-done with Stripe (charges, refunds); recompute
+        every event's seat counter from its tickets; report and repair drift."""
+        if not dry_run:
+            for line in settle_with_stripe(now=utcnow()):
+                click.echo(line)
         drifts, checked = find_drifts(repair=not dry_run, now=utcnow(), settle_seconds=settle_seconds)
         for drift in drifts:
             outcome = "repaired" if drift.repaired else ("not repaired (dry run)" if dry_run

@@ -41,6 +41,8 @@ INDEXES = {
     ],
     "payments": [
         IndexModel("ticket", name="by_ticket"),
+        # Refunds left half-made, for `reconcile`.
+        IndexModel([("refund", ASCENDING), ("refundClaimedAt", ASCENDING)], name="refunds_in_flight"),
     ],
     "card_declines": [
         IndexModel([("ticket", ASCENDING), ("at", ASCENDING)], name="ticket_declines"),
@@ -64,6 +66,8 @@ INDEXES = {
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),
         IndexModel("unsettledIntent", name="intents_to_cancel"),
+        # Charges a dead request left marked in flight, for `reconcile`.
+        IndexModel([("status", ASCENDING), ("chargingSince", ASCENDING)], name="charges_in_flight"),
     ],
 }
 

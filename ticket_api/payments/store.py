@@ -47,6 +47,12 @@ def claim_refund(intent_id, *, now, stale_after):
     return "stale" if taken_over else None
 
 
+def refunds_left(*, now, stale_after):
+    """Payments whose refund was claimed `stale_after` ago or more and never finished."""
+    left = {"refund": "started", "refundClaimedAt": {"$not": {"$gt": now - stale_after}}}
+    return [payment["_id"] for payment in get_db().payments.find(left, {"_id": 1})]
+
+
 def drop_refund_claim(intent_id):
     """The refund failed before Stripe made it: let the next caller try again."""
     get_db().payments.update_one({"_id": intent_id}, {"$unset": {"refund": ""}})

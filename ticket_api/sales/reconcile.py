@@ -1,4 +1,10 @@
-"""Recompute each event's seat counter from its tickets: the operator's safety net.
+"""The operator's safety net: what dead requests left half-done is asked of Stripe and
+settled, and each event's seat counter is recomputed from its tickets.
+
+A request that dies while charging leaves its ticket marked as being charged (the money
+may be at Stripe, our data not told); one that dies while refunding leaves the refund
+claimed (made at Stripe or not). Past `tickets.store.CHARGE_GRACE`, longer than any Stripe
+call, nobody is still at it: `settle_with_stripe` asks Stripe and finishes each.
 
 Seats are counted twice: in each event's `seatsTaken`, moved by atomic updates, and in
 the pending and confirmed tickets themselves. A process that dies between taking seats
@@ -12,11 +18,15 @@ if the event's version is still the one read. An event that changed meanwhile is
 for the next run.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
-from .. import events, tickets
+from .. import events, payments, tickets
+from ..errors import ApiError
 from . import settlement
+
+log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0
 
@@ -28,6 +38,52 @@ class Drift:
     counted: int
     held: int
     repaired: bool
+
+
+def settle_with_stripe(*, now):
+    """Ask Stripe about every charge and refund left half-done, and settle each.
+
+    :return: one line per ticket or payment, saying what was found and done.
+    """
+    done = [finish_charge(ticket, now=now) for ticket in tickets.store.charges_left(now=now)]
+    stale_after = tickets.store.CHARGE_GRACE
+    done += [finish_refund(intent_id, now=now) for intent_id in payments.store.refunds_left(now=now,
+                                                                                           stale_after=stale_after)]
+    return done
+
+
+def finish_charge(ticket, *, now):
+    said = f"ticket {ticket['_id']}: a charge left in flight"
+    if not ticket.get("paymentIntent"):
+        tickets.store.drop_charge_claim(ticket["_id"], now=now)
+        return f"{said}, no PaymentIntent made: the hold can be paid again"
+    try:
+        intent = payments.gateway.retrieve_intent(ticket["paymentIntent"])
+    except ApiError as error:
+        return f"{said}: Stripe could not be asked ({error.message}): left for the next run"
+    if intent.status == "succeeded":
+        settlement.settle_where_nobody_waits(intent)
+        return f"{said}, paid at Stripe: the ticket is {tickets.store.get(ticket['_id'])['status']}"
+    tickets.store.end_charge(ticket["_id"], error=settlement.error_message(intent), now=now)
+    return f"{said}, {intent.status} at Stripe: the hold can be paid again"
+
+
+def finish_refund(intent_id, *, now):
+    said = f"payment {intent_id}: a refund left half-made"
+    try:
+        intent = payments.gateway.retrieve_intent(intent_id)
+        ticket = tickets.store.get(settlement.ticket_id_of(intent))
+        statuses = ("expired", "cancelled")
+        if ticket is not None and ticket.get("paymentIntent") == intent_id:
+            statuses += ("confirmed",)  # its own payment, being refunded: not a stray one
+        refunded = settlement.refund_in_full(intent_id, amount=intent.amount, currency=intent.currency,
+                                             ticket=ticket, statuses=statuses, now=now)
+    except ApiError as error:
+        return f"{said}: Stripe could not be asked ({error.message}): left for the next run"
+    if not refunded:
+        return f"{said}: taken over by another process meanwhile"
+    return f"{said}: refunded" + (f", ticket {ticket['_id']} is {tickets.store.get(ticket['_id'])['status']}"
+                                  if ticket else "")
 
 
 def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):

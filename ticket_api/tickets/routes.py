@@ -49,13 +49,9 @@ def get_ticket(ticket_id):
     A payment in flight is first brought up to date from Stripe, so a frontend polling
     here after Stripe.js returns sees the truth without waiting for the webhook.
     """
-    user = security.current_user()
     now = utcnow()
     settlement.release_lapsed_holds(now=now)
-    ticket = store.get(ticket_id)
-    if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
-        abort(404, message=TICKET_NOT_FOUND)
-    return settlement.refresh(ticket, now=now)
+    return settlement.refresh(callers_ticket(ticket_id, security.current_user()), now=now)
 
 
 @bp.route("/<ticket_id>/cancel", methods=["POST"])
@@ -76,10 +72,17 @@ def cancel_ticket(ticket_id):
     and give back no ticket once it was used at the door.
     """
     user = security.current_user()
+    ticket = callers_ticket(ticket_id, user)
+    return cancellation.cancel(ticket, by_staff=user["role"] == security.ADMIN, now=utcnow())
+
+
+def callers_ticket(ticket_id, user):
+    """The ticket, if it is the user's or the user is staff; else a 404 (not a 403: whose
+    tickets exist is nobody else's business)."""
     ticket = store.get(ticket_id)
     if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
         abort(404, message=TICKET_NOT_FOUND)
-    return cancellation.cancel(ticket, by_staff=user["role"] == security.ADMIN, now=utcnow())
+    return ticket
 
 
 @bp.route("")

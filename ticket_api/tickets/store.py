@@ -125,6 +125,13 @@ def unsettled_intents(limit=0):
     return list(found.limit(limit))
 
 
+def charges_left(*, now):
+    """Pending tickets whose charge was marked started longer than `CHARGE_GRACE` ago: the
+    request making it died (no Stripe call lasts that long)."""
+    left = {"status": "pending", "chargingSince": {"$lte": now - CHARGE_GRACE}}  # exactly an index's fields
+    return list(get_db().tickets.find(left, {"paymentIntent": 1}))
+
+
 def intent_settled(ticket_id, intent_id):
     """The released hold's PaymentIntent is cancelled, or its payment settled."""
     get_db().tickets.update_one({"_id": ticket_id, "unsettledIntent": intent_id}, {"$unset": {"unsettledIntent": ""}})

@@ -194,6 +194,11 @@ def signed(event_type, obj, secret=WEBHOOK_SECRET, event_id=None):
         "id": event_id or f"evt_{ObjectId()}", "object": "event", "type": event_type,
         "created": int(time.time()), "data": {"object": obj},
     })
+    return signed_payload(payload, secret)
+
+
+def signed_payload(payload, secret=WEBHOOK_SECRET):
+    """Any body, signed as Stripe signs a webhook: keyword arguments of `client.post`."""
     timestamp = int(time.time())
     signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
     return {"data": payload, "headers": {"Stripe-Signature": f"t={timestamp},v1={signature}",

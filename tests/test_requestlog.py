@@ -34,6 +34,12 @@ def log_lines():
     logging.getLogger().removeHandler(handler)
 
 
+@pytest.fixture
+def client(make_app):
+    """Behind nginx (a trusted proxy), which sends each request's id."""
+    return make_app(TRUST_PROXY=1).test_client()
+
+
 def test_the_id_sent_by_nginx_is_echoed_and_logged(client, log_lines):
     response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
 
@@ -51,6 +57,12 @@ def test_a_missing_or_odd_id_is_replaced_by_a_generated_one(client, sent):
 
     assert len(response.headers["X-Request-ID"]) == 32
     assert response.headers["X-Request-ID"] != sent
+
+
+def test_without_a_proxy_in_front_a_clients_id_is_not_taken(app):
+    response = app.test_client().get("/healthz", headers={"X-Request-ID": "forged-by-client"})
+
+    assert len(response.headers["X-Request-ID"]) == 32
 
 
 def test_errors_carry_the_id_too(client):

@@ -1,7 +1,8 @@
 """Request ids and one access line per request.
 
-Each request gets an id, taken from `X-Request-ID` when nginx sends one (and it looks
-like an id), else generated; it is echoed in the response header and stamped on every
+Each request gets an id, taken from `X-Request-ID` when nginx sends one (it looks like
+an id, and `TRUST_PROXY` says a proxy is in front: a client talking to us directly
+cannot pick the id its lines are logged under), else generated; it is echoed in the response header and stamped on every
 log line written while the request runs. Only the client's address (as forwarded by a
 trusted proxy), method, path (no query string), status and duration are logged: never a
 body, a header, a token or card data. This is the only access line: gunicorn's own is off,
@@ -18,7 +19,7 @@ import re
 import time
 import uuid
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 ACCESS = logging.getLogger("ticket_api.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -112,7 +113,7 @@ def configure_logging():
 def init_app(app):
     @app.before_request
     def start_request():
-        sent = request.headers.get("X-Request-ID", "")
+        sent = request.headers.get("X-Request-ID", "") if current_app.config["TRUST_PROXY"] else ""
         g.request_id = sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
         g.started = time.perf_counter()
 

@@ -233,4 +233,5 @@ def ticket_id_of(stripe_object):
 
 def error_message(stripe_object):
     error = getattr(stripe_object, "last_payment_error", None)
-    return error.to_dict().get("message") if error else None
+    message = error.to_dict().get("message") if hasattr(error, "to_dict") else None  # a Stripe object, not text
+    return message if isinstance(message, str) else None

@@ -18,7 +18,7 @@ def handle_event(event, *, now):
         ticket = tickets.store.get(ticket_id) if ticket_id else None
         if ticket is not None and ticket["status"] == "pending":
             tickets.store.end_charge(ticket["_id"], error=settlement.error_message(data), now=now)
-    elif event.type == "charge.refunded" and getattr(data, "payment_intent", None):
+    elif event.type == "charge.refunded" and isinstance(getattr(data, "payment_intent", None), str):
         refunded_outside(data.payment_intent, now=now)
     payments.store.mark_event_handled(event.id, event.type, now=now)
 

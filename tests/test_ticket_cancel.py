@@ -261,3 +261,17 @@ def test_a_free_ticket_given_back_twice_at_once_frees_its_seats_once(client, spi
     assert late.json == {"message": "This ticket is cancelled already", "code": "not_cancellable"}
     assert seats_taken(database, free) == 1
     assert holding(database, free, ticket) == 1
+
+
+def test_a_refund_recorded_by_a_process_that_died_before_the_ticket_said_so_is_finished(
+        client, auth, paid, event, database, stand_in):
+    intent_id = stored(database, paid)["paymentIntent"]
+    stand_in.refunds.create(params={"payment_intent": intent_id})
+    database.payments.update_one({"_id": intent_id}, {"$set": {"refund": "done", "status": "refunded"}})
+
+    response = cancel(client, auth.admin_headers(), paid)
+
+    assert response.status_code == 200
+    assert response.json["status"] == "refunded"
+    assert len(refunds_of(stand_in, intent_id)) == 1
+    assert seats_taken(database, event) == 0

@@ -31,7 +31,8 @@ def claim_refund(intent_id, *, now, stale_after):
 
     :return: "new" when this call claimed it first; "stale" when it took over a claim made
         `stale_after` ago or more by a process that never finished (the refund may have been
-        made at Stripe: ask first); None when someone else holds the claim, or it is done.
+        made at Stripe: ask first); "done" when the refund was made and recorded (what came
+        after it, the ticket's status, may not have been); None when someone else holds it.
     """
     payments = get_db().payments
     try:
@@ -44,7 +45,9 @@ def claim_refund(intent_id, *, now, stale_after):
         {"_id": intent_id, "refund": "started", "refundClaimedAt": {"$not": {"$gt": now - stale_after}}},
         {"$set": {"refundClaimedAt": now}},
     ).modified_count
-    return "stale" if taken_over else None
+    if taken_over:
+        return "stale"
+    return "done" if payments.find_one({"_id": intent_id, "refund": "done"}, {"_id": 1}) else None
 
 
 def refunds_left(*, now, stale_after):

@@ -1,4 +1,5 @@
-"""Tickets given back: seats back once and money back once, whatever races.
+"""Tickets given back, one or every ticket of a cancelled event: seats back once and
+money back once, whatever races or dies half-way.
 
 A pending hold ends `cancelled` as a lapsed one ends `expired` (one conditional write,
 its PaymentIntent recorded in it and then cancelled, so a late confirmation in the
@@ -8,10 +9,19 @@ ticket no card paid for ends `cancelled`; a card-paid one is refunded in full an
 called).
 """
 
-from .. import events, tickets
+import logging
+import time
+
+from .. import events, payments, tickets
 from ..errors import ApiError
 from . import seats, settlement
 from .settlement import PaymentInProgress
+
+log = logging.getLogger(__name__)
+
+# A cancelled event's refunds one request makes, at most for this long: the rest are
+# left to the next call (`202` with what is pending) or `flask reconcile`.
+REFUNDS_SECONDS_PER_REQUEST = 20
 
 
 class NotCancellable(ApiError):
@@ -90,3 +100,57 @@ def refund(ticket, *, now):
     if not refunded:
         current = tickets.store.get(ticket["_id"])
         raise RefundInProgress() if current["status"] == "confirmed" else NotCancellable(current["status"])
+
+
+def cancel_event(event_id, *, now):
+    """Cancel the event for good, then settle its tickets: holds released, free and
+    box-office tickets cancelled, card-paid ones refunded in full. Calling it again (or
+    `flask reconcile`) finishes what one call left: Stripe down, time up, or a crash.
+
+    :return: the event, and how many of its tickets are still to settle.
+    :raise EventNotFound: no such event.
+    """
+    if events.store.get(event_id) is None:
+        raise seats.EventNotFound()
+    if events.store.mark_cancelled(event_id, now=now):
+        log.warning("event %s cancelled", event_id)
+    return events.store.get(event_id), settle_cancelled_event(event_id, now=now)
+
+
+def settle_cancelled_event(event_id, *, now):
+    """Settle a cancelled event's tickets: first every one without a Stripe call (holds
+    released, their PaymentIntents recorded to cancel; tickets no card paid for
+    cancelled), then the refunds, until Stripe fails or the time is up; then the released
+    holds' PaymentIntents are cancelled, as far as Stripe lets.
+
+    :return: how many of its tickets are still pending or confirmed.
+    """
+    paid, intents_to_cancel = [], 0
+    for ticket in tickets.store.holding_for_event(event_id):
+        if ticket["status"] == "pending":
+            if tickets.store.cancel_hold(ticket, now=now):  # not while a charge runs: it is settled later
+                seats.give_back(ticket, now=now)
+                intents_to_cancel += bool(ticket.get("paymentIntent"))
+        elif ticket.get("paymentIntent"):
+            paid.append(ticket)
+        elif tickets.store.cancel_unpaid(ticket["_id"], now=now):
+            seats.give_back(ticket, now=now)
+    refund_while_stripe_answers(paid, now=now)
+    if intents_to_cancel:
+        settlement.cancel_unsettled_intents(limit=intents_to_cancel)
+    return tickets.store.count_holding_for_event(event_id)
+
+
+def refund_while_stripe_answers(paid, *, now):
+    stop_at = time.monotonic() + REFUNDS_SECONDS_PER_REQUEST
+    for ticket in paid:
+        if time.monotonic() > stop_at:
+            return
+        try:
+            settlement.refund_in_full(ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"],
+                                      ticket=ticket, statuses=("confirmed",), now=now)
+        except payments.gateway.ProviderUnavailable:
+            log.warning("Stripe unavailable: refunds of cancelled tickets left for later")
+            return
+        except ApiError as error:
+            log.error("refund of ticket %s refused by Stripe: %s", ticket["_id"], error.message)

@@ -86,20 +86,26 @@ def release_lapsed_holds(*, now, event_id=None):
 
 
 def cancel_unsettled_intents(limit=0):
-    """Cancel released holds' PaymentIntents still recorded as unsettled (0: all of them)."""
+    """Cancel released holds' PaymentIntents still recorded as unsettled (0: all of them),
+    until Stripe fails: the rest stay recorded, for later."""
     for ticket in tickets.store.unsettled_intents(limit):
-        cancel_unfinished(ticket["_id"], ticket["unsettledIntent"])
+        if not cancel_unfinished(ticket["_id"], ticket["unsettledIntent"]):
+            return
 
 
 def cancel_unfinished(ticket_id, intent_id):
     """Cancel a released hold's PaymentIntent; if it already succeeded, settle it (seats
-    re-taken, or the money refunded). With Stripe down it stays recorded, for later."""
+    re-taken, or the money refunded). With Stripe down it stays recorded, for later.
+
+    :return: whether it is settled (False: Stripe failed).
+    """
     try:
         settle_where_nobody_waits(payments.gateway.cancel_intent(intent_id))
     except ApiError as error:
         log.warning("could not cancel %s: %s", intent_id, error.message)
-        return
+        return False
     tickets.store.intent_settled(ticket_id, intent_id)
+    return True
 
 
 def settle(intent, *, now):
@@ -174,20 +180,21 @@ def refund_in_full(intent_id, *, amount, currency, ticket, statuses, now):
     (longer than any Stripe call), and Stripe is asked first whether the refund was made:
     the stand-in ignores idempotency keys, and real Stripe keeps them only 24 hours.
 
-    :return: whether this call refunded it (False: someone else is, or has).
+    :return: whether the refund is made (False: someone else is making it).
     :raise ApiError: Stripe refused or is down; the claim is dropped, nothing changed.
     """
     claim = payments.store.claim_refund(intent_id, now=now, stale_after=tickets.store.CHARGE_GRACE)
     if claim is None:
         return False
-    try:
-        if claim == "new" or payments.gateway.amount_refunded(intent_id) < amount:
-            payments.gateway.refund_intent(intent_id)
-    except ApiError:
-        payments.store.drop_refund_claim(intent_id)
-        raise
-    payments.store.refund_done(intent_id, ticket_id=ticket and ticket["_id"], amount=amount,
-                               currency=currency, now=now)
+    if claim != "done":  # done: made and recorded by a process that died before the ticket said so
+        try:
+            if claim == "new" or payments.gateway.amount_refunded(intent_id) < amount:
+                payments.gateway.refund_intent(intent_id)
+        except ApiError:
+            payments.store.drop_refund_claim(intent_id)
+            raise
+        payments.store.refund_done(intent_id, ticket_id=ticket and ticket["_id"], amount=amount,
+                                   currency=currency, now=now)
     if ticket is not None:
         mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=statuses)
     return True

@@ -69,6 +69,15 @@ def list_page(*, page, limit):
     return list(tickets.aggregate(pipeline)), tickets.count_documents({})
 
 
+def holding_for_event(event_id):
+    """The event's pending and confirmed tickets."""
+    return list(get_db().tickets.find({"event": event_id, "status": {"$in": list(HOLDING)}}))
+
+
+def count_holding_for_event(event_id):
+    return get_db().tickets.count_documents({"event": event_id, "status": {"$in": list(HOLDING)}})
+
+
 def not_charging(now):
     """No charge in flight, or one started so long ago that it cannot be running any more
     (`$not` matches a missing `chargingSince` too; not an `$or`: query shapes, `db.py`)."""

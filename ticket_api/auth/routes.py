@@ -10,10 +10,10 @@ from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
 from ..sales import settlement
-from ..schemas import MessageSchema
+from ..schemas import TOTAL_COUNT_HEADER, MessageSchema
 from ..tickets.schemas import TicketSchema
 from . import failed_logins, store
-from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema, is_reserved
+from .schemas import LoginResultSchema, LoginSchema, MyTicketsQuerySchema, SignupSchema, UserSchema, is_reserved
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
 
@@ -97,12 +97,16 @@ def presented_token_claims():
 
 @bp.route("/tickets")
 @jwt_required()
-@bp.response(200, TicketSchema(many=True))
+@bp.arguments(MyTicketsQuerySchema, location="query")
+@bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(404, USER_NOT_FOUND)
 @bp.doc(security=security.BEARER_AUTH)
-def my_tickets():
-    """The caller's own tickets, newest first, each with its event."""
+def my_tickets(page):
+    """The caller's own tickets, newest first, each with its event: all of them, or a
+    page with `?page`/`?limit`."""
     user = security.current_user()
     settlement.release_lapsed_holds(now=utcnow())
-    return tickets.store.list_for_user(user["_id"])
+    owned = tickets.store.list_for_user(user["_id"], **page)
+    total = tickets.store.count_for_user(user["_id"]) if page else len(owned)
+    return owned, 200, {"X-Total-Count": str(total)}

@@ -6,7 +6,7 @@ import unicodedata
 import idna
 import marshmallow as ma
 
-from ..schemas import DocumentSchema, Schema
+from ..schemas import DEFAULT_LIMIT, DEFAULT_PAGE, LIMIT_RANGE, PAGE_RANGE, DocumentSchema, Schema
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,32}$"
 PASSWORD_MIN_BYTES = 8
@@ -138,3 +138,16 @@ class LoginResultSchema(Schema):
     token = ma.fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`"})
     email = ma.fields.String()
     username = ma.fields.String()
+
+
+class MyTicketsQuerySchema(Schema):
+    """`?page` and `?limit` as for every list, but without either, every ticket: the seed's
+    frontend reads the whole list."""
+
+    page = ma.fields.Integer(validate=PAGE_RANGE, metadata={"description": "1-based; default 1 when `limit` is set"})
+    limit = ma.fields.Integer(validate=LIMIT_RANGE, metadata={"description": "default 100 when `page` is set"})
+
+    @ma.post_load
+    def page_or_all(self, query, **kwargs):
+        """`{}` for every ticket, else both `page` and `limit`."""
+        return {"page": DEFAULT_PAGE, "limit": DEFAULT_LIMIT, **query} if query else {}

@@ -200,6 +200,17 @@ def test_logout_with_an_unusable_refresh_token_still_logs_out(client, database, 
     assert database.revoked_tokens.count_documents({}) == 0
 
 
+def test_logout_with_an_empty_json_body_logs_out_and_a_mistyped_refresh_token_is_invalid_data(client, session):
+    """Bare, or an empty body declared JSON, is a plain logout; a refreshToken that is not
+    text is a client's bug, answered as on every route."""
+    empty = client.post("/auth/logout", data=b"", content_type="application/json", headers=bearer(session["token"]))
+    mistyped = client.post("/auth/logout", json={"refreshToken": 5})
+
+    assert (empty.status_code, empty.json) == (200, {"message": "Logged out"})
+    assert mistyped.status_code == 400
+    assert mistyped.json == {"message": "Invalid data", "errors": {"json": {"refreshToken": ["Not a valid string."]}}}
+
+
 def test_logout_with_a_tampered_refresh_token_revokes_nothing(app, client, database, auth, session):
     other = auth.signup()
 

@@ -6,7 +6,7 @@ import pytest
 from bson import ObjectId
 from flask_jwt_extended import decode_token
 
-from support import PASSWORD, bearer
+from support import PASSWORD, bearer, reserve
 
 TIMESTAMPS_AND_VERSION = {"createdAt", "updatedAt", "__v"}
 OPERATORS = [{"$ne": None}, {"$regex": ".*"}, {"$gt": ""}]
@@ -145,12 +145,10 @@ def test_login_returns_a_token(client, auth):
 
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"message", "success", "token", "email", "username"}
-    assert body["message"] == "Logged in"
-    assert body["success"] is True
-    assert body["email"] == user["email"]
-    assert body["username"] == "ada"
+    assert body == {"message": "Logged in", "success": True, "token": body["token"],
+                    "refreshToken": body["refreshToken"], "email": user["email"], "username": "ada", "role": "user"}
     assert client.get("/auth/tickets", headers=bearer(body["token"])).status_code == 200
+    assert client.post("/auth/refresh", headers=bearer(body["refreshToken"])).status_code == 201
 
 
 def test_login_of_an_unknown_email_is_404(client):
@@ -258,6 +256,8 @@ def test_no_response_shows_a_password_or_its_hash(client, auth, database):
     ]
     token = responses[1].json["token"]
     responses.append(client.get("/auth/tickets", headers=bearer(token)))
+    responses.append(client.get("/auth/me", headers=bearer(token)))
+    responses.append(client.post("/auth/refresh", headers=bearer(responses[1].json["refreshToken"])))
     responses.append(client.post("/auth/logout", headers=bearer(token)))
     password_hash = database.users.find_one()["passwordHash"]
 
@@ -275,3 +275,86 @@ def test_a_password_with_a_tab_still_signs_up_and_logs_in(client):
 
     assert client.post("/auth/signup", json=body).status_code == 201
     assert client.post("/auth/login", json={"email": body["email"], "password": body["password"]}).status_code == 201
+
+
+def test_me_is_the_callers_account_as_signup_showed_it(client, auth):
+    user = auth.signup(username="ada", email="ada@example.com")
+    del user["password"]
+
+    response = client.get("/auth/me", headers=bearer(auth.login(user["email"])))
+
+    assert response.status_code == 200
+    assert response.json == user
+
+
+def test_me_shows_the_role_the_user_has_now(client, auth, database):
+    user = auth.signup()
+    headers = bearer(auth.login(user["email"]))
+    database.users.update_one({"_id": ObjectId(user["_id"])}, {"$set": {"role": "admin"}})
+
+    assert client.get("/auth/me", headers=headers).json["role"] == "admin"
+
+
+def test_me_needs_a_token(client):
+    response = client.get("/auth/me")
+
+    assert response.status_code == 401
+    assert response.json == {"message": "Missing or malformed token"}
+
+
+def test_me_of_a_deleted_user_is_404(client, auth, database):
+    user = auth.signup()
+    headers = bearer(auth.login(user["email"]))
+    database.users.delete_one({"_id": ObjectId(user["_id"])})
+
+    response = client.get("/auth/me", headers=headers)
+
+    assert response.status_code == 404
+    assert response.json == {"message": "User not found", "code": "user_not_found"}
+
+
+@pytest.fixture
+def five_tickets(client, auth, events):
+    """(headers, the ids of the caller's 5 tickets newest first); another user holds one too."""
+    event = events.create(capacity=20, price=0)
+    headers = auth.user_headers()
+    ids = [reserve(client, headers, event).json["_id"] for _ in range(5)]
+    assert reserve(client, auth.user_headers(), event).status_code == 201
+    return headers, ids[::-1]
+
+
+def test_my_tickets_without_paging_are_every_ticket_with_the_total(client, five_tickets):
+    headers, ids = five_tickets
+
+    response = client.get("/auth/tickets", headers=headers)
+
+    assert response.status_code == 200
+    assert [ticket["_id"] for ticket in response.json] == ids
+    assert response.headers["X-Total-Count"] == "5"
+
+
+@pytest.mark.parametrize(
+    "query, shown",
+    [("?limit=2", slice(0, 2)), ("?page=2&limit=2", slice(2, 4)), ("?page=3&limit=2", slice(4, 5)),
+     ("?page=2", slice(0, 0)), ("?page=1", slice(0, 5))],
+)
+def test_my_tickets_by_page(client, five_tickets, query, shown):
+    headers, ids = five_tickets
+
+    response = client.get(f"/auth/tickets{query}", headers=headers)
+
+    assert response.status_code == 200
+    assert [ticket["_id"] for ticket in response.json] == ids[shown]
+    assert response.headers["X-Total-Count"] == "5"
+    assert {ticket["event"]["name"] for ticket in response.json} <= {"Jazz night"}
+
+
+@pytest.mark.parametrize(
+    "query, field", [("?page=0", "page"), ("?limit=501", "limit"), ("?limit=0", "limit"), ("?page=abc", "page")]
+)
+def test_my_tickets_refuses_a_bad_page(client, auth, query, field):
+    response = client.get(f"/auth/tickets{query}", headers=auth.user_headers())
+
+    assert response.status_code == 400
+    assert response.json["message"] == "Invalid data"
+    assert list(response.json["errors"]["query"]) == [field]

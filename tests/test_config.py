@@ -81,6 +81,22 @@ def test_every_malformed_number_is_named_in_one_line(tmp_path):
     ]
 
 
+def test_token_lifetimes_are_whole_numbers_of_seconds_not_zero(tmp_path):
+    """A lifetime of 0 would make flask-jwt-extended issue tokens that never expire."""
+    lines = start_lines(production_env(tmp_path, JWT_ACCESS_TOKEN_EXPIRES="0", JWT_REFRESH_TOKEN_EXPIRES="30d"))
+
+    assert lines == [
+        "ticket_api cannot start: malformed settings: JWT_ACCESS_TOKEN_EXPIRES='0' (a whole number of at least 1); "
+        "JWT_REFRESH_TOKEN_EXPIRES='30d' (a whole number of at least 1): fix them in the environment or .env"
+    ]
+
+
+def test_the_refresh_token_lifetime_defaults_to_30_days(monkeypatch):
+    monkeypatch.delenv("JWT_REFRESH_TOKEN_EXPIRES", raising=False)
+
+    assert Config().JWT_REFRESH_TOKEN_EXPIRES == 30 * 24 * 3600
+
+
 def test_an_inline_comment_kept_in_a_value_is_refused_by_name(tmp_path):
     """What systemd's EnvironmentFile makes of `STRIPE_WEBHOOK_SECRET=whsec_x  # from step 6`."""
     env = production_env(tmp_path, STRIPE_WEBHOOK_SECRET="whsec_x  # from step 6", WEB_CONCURRENCY="2   # workers")
@@ -113,6 +129,7 @@ def test_every_setting_of_the_contract_is_read_from_the_environment(monkeypatch)
     values = {
         "APP_ENV": "production", "MONGODB_URI": "mongodb://db.example:27017", "MONGODB_DB": "venue",
         "DATA_DIR": "/srv/data", "JWT_SECRET_KEY": "k" * 40, "JWT_ACCESS_TOKEN_EXPIRES": "600",
+        "JWT_REFRESH_TOKEN_EXPIRES": "86400",
         "BCRYPT_ROUNDS": "13", "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_API_BASE": "http://stripe.local",
         "STRIPE_WEBHOOK_SECRET": "whsec_x", "CORS_ORIGINS": "https://a.example, https://b.example",
         "HOLD_MINUTES": "5", "RATELIMIT_ENABLED": "false", "DEFAULT_CURRENCY": "EUR", "TRUST_PROXY": "1",
@@ -127,6 +144,7 @@ def test_every_setting_of_the_contract_is_read_from_the_environment(monkeypatch)
     assert config.MONGODB_DB == "venue"
     assert str(config.DATA_DIR) == "/srv/data"
     assert config.JWT_ACCESS_TOKEN_EXPIRES == 600
+    assert config.JWT_REFRESH_TOKEN_EXPIRES == 86400
     assert config.BCRYPT_ROUNDS == 13
     assert config.STRIPE_SECRET_KEY == "sk_live_x"
     assert config.STRIPE_API_BASE == "http://stripe.local"

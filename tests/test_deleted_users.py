@@ -3,7 +3,7 @@ changes nothing: `404 {"message": "User not found", "code": "user_not_found"}`."
 
 import pytest
 
-from support import VISA, bearer, db_id, in_days, intents_for, pay, reserve, stored
+from support import PASSWORD, VISA, bearer, db_id, in_days, intents_for, pay, reserve, stored
 
 USER_NOT_FOUND = {"message": "User not found", "code": "user_not_found"}
 
@@ -27,6 +27,9 @@ def requests_of(event, ticket):
     payment = {"ticketId": ticket["_id"], "amount": ticket["amount"]}
     return {
         "my tickets": ("GET", "/auth/tickets", None, {}),
+        "my tickets paged": ("GET", "/auth/tickets?page=1&limit=5", None, {}),
+        "me": ("GET", "/auth/me", None, {}),
+        "change password": ("POST", "/auth/password", {"currentPassword": PASSWORD, "newPassword": "n" * 8}, {}),
         "reserve": ("POST", "/tickets", {"eventId": event["_id"], "quantity": 1}, {}),
         "one ticket": ("GET", f"/tickets/{ticket['_id']}", None, {}),
         "every ticket": ("GET", "/tickets", None, {}),
@@ -37,16 +40,17 @@ def requests_of(event, ticket):
     }
 
 
-ROUTES = ["my tickets", "reserve", "one ticket", "every ticket", "create event", "pay", "pay in the browser",
-          "pay with an idempotency key"]
+ROUTES = ["my tickets", "my tickets paged", "me", "change password", "reserve", "one ticket", "every ticket",
+          "create event", "pay", "pay in the browser", "pay with an idempotency key"]
 
 
 def snapshot(database):
     """What a request could change: events (their seats: a reservation takes seats before it
-    reads the user, then gives them back), tickets, payments, idempotency keys."""
+    reads the user, then gives them back), tickets, payments, idempotency keys, revoked tokens."""
     return {
         "seats": {event["_id"]: event["seatsTaken"] for event in database.events.find()},
-        **{name: list(database[name].find()) for name in ("tickets", "payments", "idempotency_keys")},
+        **{name: list(database[name].find())
+           for name in ("tickets", "payments", "idempotency_keys", "revoked_tokens")},
     }
 
 

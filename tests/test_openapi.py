@@ -2,7 +2,7 @@
 
 
 UNDOCUMENTED_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
-PROTECTED = {("/auth/tickets", "get")}
+PROTECTED = {("/auth/tickets", "get"), ("/auth/me", "get"), ("/auth/password", "post"), ("/auth/refresh", "post")}
 OPTIONAL_TOKEN = {("/auth/logout", "post")}
 
 
@@ -39,6 +39,19 @@ def test_validation_errors_are_documented_as_400_not_422(client):
     assert "422" not in signup["responses"]
     assert "requestBody" in signup
     assert "409" in signup["responses"]
+
+
+def test_logout_documents_its_optional_body_and_my_tickets_its_paging(client):
+    spec = client.get("/openapi.json").json
+    paths = spec["paths"]
+
+    logout = paths["/auth/logout"]["post"]
+    assert logout["requestBody"]["required"] is False
+    body = logout["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(spec["components"]["schemas"][body]["properties"]) == {"refreshToken"}
+    my_tickets = paths["/auth/tickets"]["get"]
+    assert {(p["name"], p["required"]) for p in my_tickets["parameters"]} == {("page", False), ("limit", False)}
+    assert "X-Total-Count" in my_tickets["responses"]["200"]["headers"]
 
 
 def test_docs_page_serves_swagger_ui_from_the_service_itself(client):

@@ -46,7 +46,9 @@ class Config:
         self.MONGODB_DB = env("MONGODB_DB", "ticket_api")
         self.MONGODB_TIMEOUT_MS = self.number("MONGODB_TIMEOUT_MS", "5000")
         self.JWT_SECRET_KEY = env("JWT_SECRET_KEY")
-        self.JWT_ACCESS_TOKEN_EXPIRES = self.number("JWT_ACCESS_TOKEN_EXPIRES", "3600")
+        # At least a second: flask-jwt-extended gives a token of lifetime 0 no expiry at all.
+        self.JWT_ACCESS_TOKEN_EXPIRES = self.number("JWT_ACCESS_TOKEN_EXPIRES", "3600", minimum=1)
+        self.JWT_REFRESH_TOKEN_EXPIRES = self.number("JWT_REFRESH_TOKEN_EXPIRES", str(30 * 24 * 3600), minimum=1)
         self.BCRYPT_ROUNDS = self.number("BCRYPT_ROUNDS", "12")
         self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
         self.STRIPE_API_BASE = env("STRIPE_API_BASE")
@@ -73,16 +75,17 @@ class Config:
         self.GUNICORN_THREADS = self.number("GUNICORN_THREADS", "8")
         self.refuse_malformed()
 
-    def number(self, name, default, kind=int):
-        """A positive-or-zero number setting; a malformed one is noted, not raised at once, so
-        that every bad setting is named in the same line."""
+    def number(self, name, default, kind=int, minimum=0):
+        """A number setting of at least `minimum`; a malformed one is noted, not raised at once,
+        so that every bad setting is named in the same line."""
         value = env(name, default)
         try:
             number = kind(value)
         except ValueError:
             number = None
-        if number is None or number < 0:
-            self.malformed.append(f"{name}={value!r} ({'a whole number' if kind is int else 'a number'})")
+        if number is None or number < minimum:
+            expected = "a whole number" if kind is int else "a number"
+            self.malformed.append(f"{name}={value!r} ({expected}{f' of at least {minimum}' if minimum else ''})")
         return number
 
     def rate_limit(self, name, default):

@@ -113,11 +113,16 @@ class MessageSchema(Schema):
     message = ma.fields.String(required=True)
 
 
+PAGE_RANGE = ma.validate.Range(min=1, max=1_000_000)
+LIMIT_RANGE = ma.validate.Range(min=1, max=500)
+DEFAULT_PAGE, DEFAULT_LIMIT = 1, 100
+
+
 class PageQuerySchema(Schema):
     """`?page=` (1-based) and `?limit=` of a list; the total is in `X-Total-Count`."""
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
-    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+    page = ma.fields.Integer(load_default=DEFAULT_PAGE, validate=PAGE_RANGE)
+    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=LIMIT_RANGE)
 
 
 TOTAL_COUNT_HEADER = {

@@ -1,12 +1,22 @@
-"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required`."""
+"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required`.
 
-from datetime import UTC, datetime
+Every token carries `passwordChangedAt`: the stamp (`password_stamp`) of the password it
+was issued under, read with the hash the login checked. After a password change a token
+whose stamp is not the user's is refused: a refresh token by `/auth/refresh`, against the
+user; an access token on every route, against a record the change leaves in
+`revoked_tokens` (read in the same query as the token's own revocation). Stamps are
+compared for equality, never as times: no second-granularity `iat` to round, no clocks of
+two servers to agree, and a login that checked the old password just before the change
+gets a token of the old stamp, refused like the others.
+"""
+
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 import bcrypt
 from bson import ObjectId
 from flask import current_app
-from flask_jwt_extended import create_access_token, get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt_identity, verify_jwt_in_request
 
 from . import auth
 from .auth.store import UserGone
@@ -16,6 +26,9 @@ ADMIN = "admin"
 USER = "user"
 ADMINS_ONLY = "Admins only"
 MISSING_TOKEN = "Missing or malformed token"
+TOKEN_REVOKED = "Token has been revoked"
+PASSWORD_STAMP = "passwordChangedAt"  # the claim
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BEARER_AUTH = [{"bearerAuth": []}]
 OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -30,13 +43,49 @@ def password_matches(password, password_hash):
     return bcrypt.checkpw(password.encode(), password_hash.encode())
 
 
+class TokenRevoked(ApiError):
+    status_code, message, code = 401, TOKEN_REVOKED, "unauthorized"
+
+
+def password_stamp(user):
+    """When the user's password last changed, in whole milliseconds since 1970 (as stored),
+    or None if it never did."""
+    return stamp(user.get("passwordChangedAt"))
+
+
+def stamp(changed_at):
+    return None if changed_at is None else (changed_at - EPOCH) // timedelta(milliseconds=1)
+
+
 def issue_token(user):
-    return create_access_token(identity=str(user["_id"]), additional_claims={"role": user["role"]})
+    """An access token of the user, for `JWT_ACCESS_TOKEN_EXPIRES`."""
+    claims = {"role": user["role"], PASSWORD_STAMP: password_stamp(user)}
+    return create_access_token(identity=str(user["_id"]), additional_claims=claims)
+
+
+def issue_refresh_token(user):
+    """A refresh token of the user, for `JWT_REFRESH_TOKEN_EXPIRES`: only `/auth/refresh` takes it."""
+    return create_refresh_token(identity=str(user["_id"]), additional_claims={PASSWORD_STAMP: password_stamp(user)})
+
+
+def check_password_unchanged(token_claims, user):
+    """:raise TokenRevoked: the token was issued under another password than the user's now."""
+    if token_claims.get(PASSWORD_STAMP) != password_stamp(user):
+        raise TokenRevoked()
 
 
 def revoke(token_claims):
     """Refuse this token from now on, everywhere: its id stays in the database until it expires."""
     auth.store.revoke_token(token_claims["jti"], expires_at=datetime.fromtimestamp(token_claims["exp"], UTC))
+
+
+def revoke_tokens_of_older_passwords(user_id, *, changed_at):
+    """After the user's password changed at `changed_at`: refuse the access tokens issued
+    before, until the last of them has expired anyway. (Refresh tokens are checked against
+    the user, by `check_password_unchanged`.)"""
+    lifetime = timedelta(seconds=current_app.config["JWT_ACCESS_TOKEN_EXPIRES"])
+    auth.store.revoke_tokens_of_older_passwords(user_id, password_stamp=stamp(changed_at),
+                                                expires_at=changed_at + lifetime)
 
 
 def current_user():
@@ -102,7 +151,13 @@ def init_jwt(jwt):
 
     @jwt.token_in_blocklist_loader
     def is_revoked(jwt_header, jwt_payload):
-        return auth.store.is_revoked(jwt_payload["jti"])
+        """Revoked at logout; or an access token of a password changed since (module docstring)."""
+        token_revoked, current_stamp = auth.store.revocations(jwt_payload["jti"], jwt_payload["sub"])
+        issued_under_older_password = (
+            jwt_payload["type"] == "access" and current_stamp is not None
+            and jwt_payload.get(PASSWORD_STAMP) != current_stamp
+        )
+        return token_revoked or issued_under_older_password
 
     jwt.unauthorized_loader(lambda reason: unauthorized(MISSING_TOKEN))
     jwt.invalid_token_loader(lambda reason: unauthorized("Invalid token"))

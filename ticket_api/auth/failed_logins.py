@@ -1,6 +1,7 @@
 """Failed logins, limited per email *and* client address together, and per email from
 all addresses with a much higher cap (API.md, Auth): someone who knows an email cannot
-keep its owner out by failing logins from their own address.
+keep its owner out by failing logins from their own address. A wrong current password at
+`POST /auth/password` is counted here too, as a failed login of the account's email.
 
 Each attempt is counted before its password is checked, by one conditional write per
 limit (`store.count_login_attempt`), and given back when the login succeeds. Counting

@@ -1,5 +1,5 @@
 from flask import current_app, request
-from flask_jwt_extended import decode_token, jwt_required
+from flask_jwt_extended import decode_token, get_jwt, jwt_required
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from flask_smorest import abort
@@ -10,10 +10,20 @@ from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
 from ..sales import settlement
-from ..schemas import MessageSchema
+from ..schemas import TOTAL_COUNT_HEADER, MessageSchema
 from ..tickets.schemas import TicketSchema
 from . import failed_logins, store
-from .schemas import LoginResultSchema, LoginSchema, SignupSchema, UserSchema, is_reserved
+from .schemas import (
+    LoginResultSchema,
+    LoginSchema,
+    LogoutSchema,
+    MyTicketsQuerySchema,
+    PasswordChangeSchema,
+    SignupSchema,
+    TokenSchema,
+    UserSchema,
+    is_reserved,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
 
@@ -25,6 +35,10 @@ RATE_LIMITED = "Too many requests (10 per 1 minute); try again later"
 
 class UsernameReserved(ApiError):
     status_code, message, code = 409, "This username is reserved", "username_reserved"
+
+
+class InvalidCredentials(ApiError):
+    status_code, message, code = 400, INVALID_CREDENTIALS, "invalid_credentials"
 
 
 @bp.route("/signup", methods=["POST"])
@@ -52,7 +66,7 @@ def signup(fields):
 @bp.error(404, USER_NOT_FOUND)
 @bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
 def login(credentials):
-    """Exchange email and password for a bearer token."""
+    """Exchange email and password for an access token and a refresh token."""
     attempt = failed_logins.count(credentials["email"], get_remote_address(), now=utcnow())
     user = store.get_by_email(credentials["email"])
     if user is None:
@@ -64,45 +78,113 @@ def login(credentials):
         "message": "Logged in",
         "success": True,
         "token": security.issue_token(user),
+        "refreshToken": security.issue_refresh_token(user),
         "email": user["email"],
         "username": user["username"],
+        "role": user["role"],
     }
 
 
 @bp.route("/logout", methods=["POST"])
+@bp.arguments(LogoutSchema, required=False)
 @bp.response(200, MessageSchema)
 @bp.doc(security=security.OPTIONAL_BEARER_AUTH)
-def logout():
-    """Log out: the token sent, if any and still valid, is revoked for good."""
-    claims = presented_token_claims()
-    if claims is not None:
-        security.revoke(claims)
+def logout(fields):
+    """Log out: the token sent, if any and still valid, is revoked for good; so is the
+    `refreshToken` sent, if valid and the same user's (or sent alone)."""
+    presented = claims_of(bearer_token())
+    sent = claims_of(fields.get("refreshToken"))
+    if presented is not None:
+        security.revoke(presented)
+    if sent is not None and (presented is None or sent["sub"] == presented["sub"]):
+        security.revoke(sent)
     return {"message": "Logged out"}
 
 
-def presented_token_claims():
-    """The claims of the bearer token sent, or None when there is none worth revoking.
+def bearer_token():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def claims_of(token):
+    """The claims of a token, or None when there is none worth revoking.
 
     Logout always succeeds (the seed's frontend calls it bare): an expired, revoked or
     forged token has nothing left to revoke.
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if not token:
         return None
     try:
-        return decode_token(token.strip())
+        return decode_token(token)
     except (InvalidTokenError, JWTExtendedException):
         return None
 
 
-@bp.route("/tickets")
+@bp.route("/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@bp.response(201, TokenSchema)
+@bp.error(401, security.TOKEN_REVOKED, "Expired, revoked, not a refresh token, or issued before the password changed")
+@bp.error(404, USER_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def refresh():
+    """Exchange the refresh token sent as the bearer token for a new access token."""
+    user = security.current_user()
+    security.check_password_unchanged(get_jwt(), user)
+    return {"token": security.issue_token(user)}
+
+
+@bp.route("/me")
 @jwt_required()
-@bp.response(200, TicketSchema(many=True))
+@bp.response(200, UserSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(404, USER_NOT_FOUND)
 @bp.doc(security=security.BEARER_AUTH)
-def my_tickets():
-    """The caller's own tickets, newest first, each with its event."""
+def me():
+    """The caller's own account."""
+    return security.current_user()
+
+
+@bp.route("/password", methods=["POST"])
+@jwt_required()
+@bp.arguments(PasswordChangeSchema)
+@bp.response(200, MessageSchema)
+@bp.error(400, INVALID_CREDENTIALS, f"`{InvalidCredentials.code}`: the current password is wrong")
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, USER_NOT_FOUND)
+@bp.error(429, RATE_LIMITED, "Too many wrong passwords for this account (counted with failed logins)")
+@bp.doc(security=security.BEARER_AUTH)
+def change_password(fields):
+    """Change the caller's password: every token issued before is refused from now on
+    (this one too: log in again with the new password).
+
+    Wrong current passwords count as failed logins of the account's email, so a stolen
+    token cannot guess the password faster than a login could.
+    """
+    user = security.current_user()
+    now = utcnow()
+    attempt = failed_logins.count(user["email"], get_remote_address(), now=now)
+    if not security.password_matches(fields["currentPassword"], user["passwordHash"]):
+        raise InvalidCredentials()
+    attempt.forget()
+    new_hash = security.hash_password(fields["newPassword"])
+    if not store.change_password(user["_id"], old_hash=user["passwordHash"], new_hash=new_hash, now=now):
+        raise InvalidCredentials()  # changed meanwhile: the password given is no longer the current one
+    security.revoke_tokens_of_older_passwords(user["_id"], changed_at=now)
+    return {"message": "Password changed"}
+
+
+@bp.route("/tickets")
+@jwt_required()
+@bp.arguments(MyTicketsQuerySchema, location="query")
+@bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, USER_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def my_tickets(page):
+    """The caller's own tickets, newest first, each with its event: all of them, or a
+    page with `?page`/`?limit`."""
     user = security.current_user()
     settlement.release_lapsed_holds(now=utcnow())
-    return tickets.store.list_for_user(user["_id"])
+    owned = tickets.store.list_for_user(user["_id"], **page)
+    total = tickets.store.count_for_user(user["_id"]) if page else len(owned)
+    return owned, 200, {"X-Total-Count": str(total)}

@@ -1,4 +1,4 @@
-"""What signup and login accept, and what they show (never a password or its hash)."""
+"""What the auth routes accept, and what they show (never a password or its hash)."""
 
 import re
 import unicodedata
@@ -6,7 +6,7 @@ import unicodedata
 import idna
 import marshmallow as ma
 
-from ..schemas import DocumentSchema, Schema
+from ..schemas import DEFAULT_LIMIT, DEFAULT_PAGE, LIMIT_RANGE, PAGE_RANGE, DocumentSchema, Schema
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,32}$"
 PASSWORD_MIN_BYTES = 8
@@ -15,6 +15,7 @@ PASSWORD_MAX_BYTES = 72  # bcrypt reads no further: longer would be silently tru
 # and with any '.', '_' or '-' added or left out ("Admin", "ticket-api", "ad.min").
 RESERVED_USERNAMES = {"admin", "administrator", "root", "staff", "door", "support", "system", "ticket_api"}
 SEPARATORS = str.maketrans("", "", "._-")
+ROLES = ["user", "admin"]
 
 
 def is_reserved(username):
@@ -88,6 +89,34 @@ class Utf8Length(ma.validate.Validator):
         return value
 
 
+def new_password(**metadata):
+    """A password as signup takes it."""
+    return ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=Utf8Length(PASSWORD_MIN_BYTES, PASSWORD_MAX_BYTES),
+        metadata={
+            "example": "correct horse battery",
+            "minLength": PASSWORD_MIN_BYTES,
+            "maxLength": PASSWORD_MAX_BYTES,
+            "description": "8 to 72 bytes in UTF-8 (bcrypt reads no further)",
+            "multiline": True,  # tabs and line breaks were always allowed: refusing them now would lock people out
+            **metadata,
+        },
+    )
+
+
+def current_password():
+    """A password as login takes it: any the account may have."""
+    return ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=Utf8Length(1, PASSWORD_MAX_BYTES),
+        metadata={"example": "correct horse battery", "minLength": 1, "maxLength": PASSWORD_MAX_BYTES,
+                  "multiline": True},
+    )
+
+
 class SignupSchema(Schema):
     username = ma.fields.String(
         required=True,
@@ -99,42 +128,57 @@ class SignupSchema(Schema):
     email = LowercaseEmail(
         required=True, validate=ma.validate.Length(max=254), metadata={"example": "ada@example.com"}
     )
-    password = ma.fields.String(
-        required=True,
-        load_only=True,
-        validate=Utf8Length(PASSWORD_MIN_BYTES, PASSWORD_MAX_BYTES),
-        metadata={
-            "example": "correct horse battery",
-            "minLength": PASSWORD_MIN_BYTES,
-            "maxLength": PASSWORD_MAX_BYTES,
-            "description": "8 to 72 bytes in UTF-8 (bcrypt reads no further)",
-            "multiline": True,  # tabs and line breaks were always allowed: refusing them now would lock people out
-        },
-    )
+    password = new_password()
 
 
 class LoginSchema(Schema):
     email = LowercaseEmail(
         required=True, validate=ma.validate.Length(max=254), metadata={"example": "ada@example.com"}
     )
-    password = ma.fields.String(
-        required=True,
-        load_only=True,
-        validate=Utf8Length(1, PASSWORD_MAX_BYTES),
-        metadata={"example": "correct horse battery", "minLength": 1, "maxLength": PASSWORD_MAX_BYTES,
-                  "multiline": True},
-    )
+    password = current_password()
 
 
 class UserSchema(DocumentSchema):
     username = ma.fields.String(dump_only=True)
     email = ma.fields.String(dump_only=True)
-    role = ma.fields.String(dump_only=True, metadata={"enum": ["user", "admin"]})
+    role = ma.fields.String(dump_only=True, metadata={"enum": ROLES})
 
 
 class LoginResultSchema(Schema):
     message = ma.fields.String(metadata={"example": "Logged in"})
     success = ma.fields.Boolean(metadata={"example": True})
     token = ma.fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`"})
+    refreshToken = ma.fields.String(
+        metadata={"description": "Send as `Authorization: Bearer <refreshToken>` to `POST /auth/refresh` only"}
+    )
     email = ma.fields.String()
     username = ma.fields.String()
+    role = ma.fields.String(metadata={"enum": ROLES})
+
+
+class TokenSchema(Schema):
+    token = ma.fields.String(metadata={"description": "A new access token"})
+
+
+class LogoutSchema(Schema):
+    refreshToken = ma.fields.String(
+        allow_none=True, metadata={"description": "Revoked too, when it is valid and the same user's"}
+    )
+
+
+class PasswordChangeSchema(Schema):
+    currentPassword = current_password()
+    newPassword = new_password(example="a new horse battery")
+
+
+class MyTicketsQuerySchema(Schema):
+    """`?page` and `?limit` as for every list, but without either, every ticket: the seed's
+    frontend reads the whole list."""
+
+    page = ma.fields.Integer(validate=PAGE_RANGE, metadata={"description": "1-based; default 1 when `limit` is set"})
+    limit = ma.fields.Integer(validate=LIMIT_RANGE, metadata={"description": "default 100 when `page` is set"})
+
+    @ma.post_load
+    def page_or_all(self, query, **kwargs):
+        """`{}` for every ticket, else both `page` and `limit`."""
+        return {"page": DEFAULT_PAGE, "limit": DEFAULT_LIMIT, **query} if query else {}

@@ -60,13 +60,52 @@ def set_role(email, role, *, now):
     return get_by_email(email)
 
 
+def change_password(user_id, *, old_hash, new_hash, now):
+    """Replace the password hash `old_hash` of this user by `new_hash`, noting when
+    (`passwordChangedAt`); return whether it was done.
+
+    Conditional on the hash the current password was checked against: a change that
+    happened meanwhile (the password given is no longer the current one) makes this a no-op.
+    """
+    changed = get_db().users.update_one(
+        {"_id": user_id, "passwordHash": old_hash},
+        {"$set": {"passwordHash": new_hash, "passwordChangedAt": now, "updatedAt": now}, "$inc": {"__v": 1}},
+    )
+    return changed.modified_count == 1
+
+
 def revoke_token(token_id, *, expires_at):
     """Refuse this token id from now on; the record lapses when the token would have expired."""
     get_db().revoked_tokens.update_one({"_id": token_id}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True)
 
 
-def is_revoked(token_id):
-    return get_db().revoked_tokens.find_one({"_id": token_id}) is not None
+def password_record_id(user_id):
+    return f"password:{user_id}"
+
+
+def revoke_tokens_of_older_passwords(user_id, *, password_stamp, expires_at):
+    """Refuse the user's access tokens issued under a password older than the one stamped
+    `password_stamp`, until `expires_at` (when the last of them has expired anyway).
+
+    `$max`: of two changes recorded out of order, the newer one stays.
+    """
+    get_db().revoked_tokens.update_one(
+        {"_id": password_record_id(user_id)},
+        {"$max": {"passwordStamp": password_stamp, "expiresAt": expires_at}},
+        upsert=True,
+    )
+
+
+def revocations(token_id, user_id):
+    """What is revoked of a token, in one read: `(token revoked, the stamp of the user's
+    current password when access tokens of older ones are refused, else None)`."""
+    token_revoked, password_stamp = False, None
+    for record in get_db().revoked_tokens.find({"_id": {"$in": [token_id, password_record_id(user_id)]}}):
+        if record["_id"] == token_id:
+            token_revoked = True
+        else:
+            password_stamp = record["passwordStamp"]
+    return token_revoked, password_stamp
 
 
 def count_login_attempt(key, *, limit, window, now):

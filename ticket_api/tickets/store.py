@@ -51,10 +51,16 @@ def get_by_intent(intent_id):
     return get_db().tickets.find_one({"paymentIntent": intent_id})
 
 
-def list_for_user(user_id):
-    """The user's tickets, newest first, each with its event, in one aggregation."""
-    pipeline = [{"$match": {"user": user_id}}, {"$sort": {"createdAt": -1, "_id": -1}}, *WITH_EVENT]
+def list_for_user(user_id, *, page=None, limit=None):
+    """The user's tickets, newest first, each with its event, in one aggregation: every
+    one, or the page `page` (1-based) of `limit`."""
+    paging = [] if page is None else [{"$skip": (page - 1) * limit}, {"$limit": limit}]
+    pipeline = [{"$match": {"user": user_id}}, {"$sort": {"createdAt": -1, "_id": -1}}, *paging, *WITH_EVENT]
     return list(get_db().tickets.aggregate(pipeline))
+
+
+def count_for_user(user_id):
+    return get_db().tickets.count_documents({"user": user_id})
 
 
 def list_page(*, page, limit):

@@ -1,7 +1,12 @@
-"""A token signed with the right key whose `sub` is not a user id (a slip in another
-service sharing the key, or a forger who has it) is a 401 on every route, never a 500."""
+"""A token signed with the right key whose `sub` is not a user id, or whose expiry is
+missing or beyond any lifetime we give (a slip in another service sharing the key, or a
+forger who has it) is a 401 on every route, never a 500, and never lives for ever."""
 
+import time
+
+import jwt
 import pytest
+from bson import ObjectId
 from flask_jwt_extended import create_access_token
 
 from support import bearer
@@ -46,3 +51,23 @@ def test_a_valid_id_of_nobody_is_still_user_not_found(app, client):
 
     assert response.status_code == 404
     assert response.json["message"] == "User not found"
+
+
+def signed_claims(app, **claims):
+    """A token with exactly these claims, signed with the app's key."""
+    base = {"sub": str(ObjectId()), "jti": "j1", "type": "access", "fresh": False, "iat": int(time.time())}
+    return jwt.encode({**base, **claims}, app.config["JWT_SECRET_KEY"], algorithm="HS256")
+
+
+EXPIRIES = {"none": None, "far": 10**20, "text": "soon", "past-any-lifetime": int(time.time()) + 400 * 24 * 3600}
+
+
+@pytest.mark.parametrize("expiry", EXPIRIES.values(), ids=EXPIRIES.keys())
+def test_a_token_whose_expiry_is_not_ours_is_refused_and_logout_still_answers(app, client, auth, expiry):
+    user = auth.signup()
+    claims = {"sub": user["_id"]} | ({"exp": expiry} if expiry is not None else {})
+    token = signed_claims(app, **claims)
+
+    assert client.get("/auth/me", headers=bearer(token)).status_code == 401
+    assert client.post("/auth/logout", headers=bearer(token)).status_code == 200
+    assert client.post("/auth/logout", json={"refreshToken": token}).status_code == 200

@@ -10,6 +10,7 @@ two servers to agree, and a login that checked the old password just before the 
 gets a token of the old stamp, refused like the others.
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -72,6 +73,18 @@ def check_password_unchanged(token_claims, user):
     """:raise TokenRevoked: the token was issued under another password than the user's now."""
     if token_claims.get(PASSWORD_STAMP) != password_stamp(user):
         raise TokenRevoked()
+
+
+def well_formed(claims):
+    """Whether a token's claims are as this service issues them: a user id as `sub`, an id
+    as `jti`, an expiry no later than the longest lifetime from now. One that is not (forged
+    with the key, or from another service sharing it) is an invalid token, never read
+    further: no `exp` would never expire, a huge one overflows a date."""
+    config = current_app.config
+    longest = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"])
+    subject, expiry = claims.get("sub"), claims.get("exp")
+    return (isinstance(subject, str) and ObjectId.is_valid(subject) and isinstance(claims.get("jti"), str)
+            and isinstance(expiry, int) and expiry <= time.time() + longest + 60)
 
 
 def revoke(token_claims):
@@ -144,10 +157,7 @@ def init_jwt(jwt):
 
     @jwt.token_verification_loader
     def names_a_user(jwt_header, jwt_payload):
-        """A token's `sub` is a user id: one that is not (forged with the key, or from
-        another service sharing it) is an invalid token, never an id read further."""
-        subject = jwt_payload.get("sub")
-        return isinstance(subject, str) and ObjectId.is_valid(subject)
+        return well_formed(jwt_payload)
 
     @jwt.token_in_blocklist_loader
     def is_revoked(jwt_header, jwt_payload):

@@ -115,9 +115,10 @@ def claims_of(token):
     if not token:
         return None
     try:
-        return decode_token(token)
+        claims = decode_token(token)
     except (InvalidTokenError, JWTExtendedException):
         return None
+    return claims if security.well_formed(claims) else None
 
 
 @bp.route("/refresh", methods=["POST"])

@@ -8,8 +8,8 @@ from bson import ObjectId
 from support import begin, in_days
 
 EVENT_FIELDS = {
-    "_id", "name", "date", "location", "description", "image", "capacity", "price", "currency", "maxPerUser",
-    "ticketsAvailable", "createdAt", "updatedAt", "__v",
+    "_id", "name", "date", "location", "description", "image", "capacity", "price", "currency", "status",
+    "maxPerUser", "refundDeadline", "ticketsAvailable", "createdAt", "updatedAt", "__v",
 }
 
 
@@ -35,8 +35,10 @@ def test_an_admin_creates_an_event(client, auth, database):
     assert event["image"] == "https://example.com/poster.jpg"
     assert event["__v"] == 0
     assert event["maxPerUser"] == 10
+    assert (event["status"], event["refundDeadline"]) == ("scheduled", None)
     stored = database.events.find_one({"_id": ObjectId(event["_id"])})
     assert stored["seatsTaken"] == 0
+    assert (stored["status"], stored["refundDeadline"]) == ("scheduled", None)
     assert stored["date"].isoformat() == "2097-03-01T20:00:00+00:00"
 
 

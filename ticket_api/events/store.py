@@ -2,7 +2,8 @@
 or writes them.
 
 Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
-re-check the rule, so no interleaving of processes can sell a seat twice.
+re-check the rule, so no interleaving of processes can sell a seat twice, or sell one of
+a cancelled event.
 
 Every write to an event also bumps one shared version number (`meta`, `_id: "events"`),
 after the write: any process that reads a version sees at least the events as they were
@@ -12,21 +13,34 @@ when it was set, which is what lets each worker cache the event list (`listing.p
 import logging
 
 from ..db import get_db
+from ..errors import ApiError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PER_USER = 10  # events made before `maxPerUser` existed have none stored
+SCHEDULED, CANCELLED = "scheduled", "cancelled"  # events made before `status` existed have none stored
+NOT_CANCELLED = {"status": {"$ne": CANCELLED}}  # matches a missing status too (not an `$or`: `db.py`)
+
+
+class EventCancelled(ApiError):
+    status_code, message, code = 409, "This event is cancelled", "event_cancelled"
 
 
 def max_per_user(event):
     return event.get("maxPerUser", DEFAULT_MAX_PER_USER)
 
 
+def status_of(event):
+    return event.get("status", SCHEDULED)
+
+
 def create(*, default_currency, now, **fields):
     event = {
         "currency": default_currency,
         "image": None,
+        "refundDeadline": None,
         **fields,
+        "status": SCHEDULED,
         "seatsTaken": 0,
         "createdAt": now,
         "updatedAt": now,
@@ -41,6 +55,21 @@ def get(event_id):
     return get_db().events.find_one({"_id": event_id})
 
 
+def mark_cancelled(event_id, *, now):
+    """scheduled -> cancelled, once: it takes no more seats from then on (`take_seats`).
+
+    :return: whether this call cancelled it (exactly one of any number of callers does;
+        False also when there is no such event).
+    """
+    cancelled = get_db().events.update_one(
+        {"_id": event_id, **NOT_CANCELLED},
+        {"$set": {"status": CANCELLED, "updatedAt": now}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+    if cancelled:
+        bump_version()
+    return cancelled
+
+
 def list_page(*, upcoming, page, limit, now):
     """One page of events by date, and how many there are in all."""
     query = {"date": {"$gte": now}} if upcoming else {}
@@ -53,16 +82,16 @@ def take_seats(event, quantity, *, now):
     """Take `quantity` seats of `event` (as just read), in one atomic conditional update.
 
     Its filter re-checks the rule on the stored event: it matches only while the event
-    has not started, has the capacity read, and has `quantity` seats left, so no
-    interleaving of processes can sell a seat twice. (Not an `$expr` comparing the two
-    fields: query shapes, `db.py`.)
+    is not cancelled, has not started, has the capacity read, and has `quantity` seats
+    left, so no interleaving of processes can sell a seat twice, or sell one of a
+    cancelled event. (Not an `$expr` comparing the two fields: query shapes, `db.py`.)
 
     :return: the event as read, with the seats taken; None when the filter no longer
         matched (the event changed since it was read).
     """
     capacity = event["capacity"]
     taken = get_db().events.update_one(
-        {"_id": event["_id"], "date": {"$gt": now}, "capacity": capacity,
+        {"_id": event["_id"], **NOT_CANCELLED, "date": {"$gt": now}, "capacity": capacity,
          "seatsTaken": {"$lte": capacity - quantity}},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count

@@ -1,4 +1,5 @@
-"""What creating an event accepts, what listing events accepts, and what an event shows."""
+"""What creating and editing an event accept, what listing events accepts, and what an
+event shows."""
 
 import re
 from datetime import UTC, datetime
@@ -7,7 +8,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime
-from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, max_per_user, status_of
+from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
 
 MAX_CAPACITY = 1_000_000
 MAX_PER_USER = 100
@@ -90,15 +91,28 @@ class EventCreateSchema(Schema):
 
     @ma.validates_schema
     def refund_deadline_not_after_date(self, event, **kwargs):
-        if event.get("refundDeadline") is not None and event["refundDeadline"] > event["date"]:
-            raise ma.ValidationError("Must not be after the event's date.", "refundDeadline")
+        """Against the date sent; an edit that sends only one of them is checked against
+        the other as stored (`store.edit`)."""
+        if event.get("refundDeadline") is not None and "date" in event and event["refundDeadline"] > event["date"]:
+            raise ma.ValidationError(RefundDeadlineAfterDate.REASON, "refundDeadline")
 
     @ma.post_load
     def normalize(self, event, **kwargs):
-        event["date"] = event["date"].astimezone(UTC)
+        if "date" in event:
+            event["date"] = event["date"].astimezone(UTC)
         if "currency" in event:
             event["currency"] = event["currency"].lower()
         return event
+
+
+class EventEditSchema(EventCreateSchema):
+    """Any fields of a new event, each validated as there; nothing defaults (a field not
+    sent is left as it is, and `/openapi.json` shows no default)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+        for field in self.fields.values():
+            field.load_default = ma.missing
 
 
 class EventQuerySchema(PageQuerySchema):

@@ -2,8 +2,9 @@
 or writes them.
 
 Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
-re-check the rule, so no interleaving of processes can sell a seat twice, or sell one of
-a cancelled event.
+re-check the rule, so no interleaving of processes can sell a seat twice. An edit and a
+cancellation are conditional updates too, whose filters re-check what they were decided
+on: a capacity never falls below the seats taken, a cancelled event takes no more seats.
 
 Every write to an event also bumps one shared version number (`meta`, `_id: "events"`),
 after the write: any process that reads a version sees at least the events as they were
@@ -13,7 +14,7 @@ when it was set, which is what lets each worker cache the event list (`listing.p
 import logging
 
 from ..db import get_db
-from ..errors import ApiError
+from ..errors import INVALID_DATA, MAX_ATTEMPTS, ApiError, KeptChanging
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,24 @@ NOT_CANCELLED = {"status": {"$ne": CANCELLED}}  # matches a missing status too (
 
 class EventCancelled(ApiError):
     status_code, message, code = 409, "This event is cancelled", "event_cancelled"
+
+
+class CapacityBelowSold(ApiError):
+    status_code, code = 409, "capacity_below_sold"
+
+    def __init__(self, seats_taken):
+        super().__init__(f"The capacity cannot be less than the {seats_taken} seats already held and sold")
+
+
+class RefundDeadlineAfterDate(ApiError):
+    """The edit would leave the refund deadline after the event's date: a 400 shaped as
+    the schema's own validation errors (the date compared with may be the stored one)."""
+
+    status_code, message, code = 400, INVALID_DATA, "invalid_data"
+    REASON = "Must not be after the event's date."
+
+    def body(self):
+        return {**super().body(), "errors": {"json": {"refundDeadline": [self.REASON]}}}
 
 
 def max_per_user(event):
@@ -53,6 +72,49 @@ def create(*, default_currency, now, **fields):
 
 def get(event_id):
     return get_db().events.find_one({"_id": event_id})
+
+
+def edit(event_id, changes, *, now, approve=None):
+    """Apply `changes` (any fields of a new event) to the event, in one conditional update
+    whose filter re-checks, on the stored event, what the edit was decided on: not
+    cancelled; for a new capacity, no more seats taken than it (so buyers racing the edit
+    can never leave more seats sold than there are); for a new date or refund deadline,
+    the date and deadline read. When the event changed in between, it is read again (a
+    bounded number of times). The price and currency change for holds made from now on:
+    a ticket keeps the amount it was made with.
+
+    :param approve: called with the event as read, each time: it raises to refuse (an
+        `If-Match` that is stale). When given, the update also requires the event
+        unchanged since (same `__v`), so what it approved is what is changed.
+    :return: the event as stored after the edit, or None when there is no such event.
+    :raise EventCancelled, CapacityBelowSold, RefundDeadlineAfterDate: why not.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        event = get(event_id)
+        if event is None:
+            return None
+        if approve is not None:
+            approve(event)
+        if status_of(event) == CANCELLED:
+            raise EventCancelled()
+        if "capacity" in changes and event["seatsTaken"] > changes["capacity"]:
+            raise CapacityBelowSold(event["seatsTaken"])
+        edited = {**event, **changes}
+        if edited.get("refundDeadline") is not None and edited["refundDeadline"] > edited["date"]:
+            raise RefundDeadlineAfterDate()
+        unchanged = {**NOT_CANCELLED}
+        if "capacity" in changes:
+            unchanged["seatsTaken"] = {"$lte": changes["capacity"]}
+        if "date" in changes or "refundDeadline" in changes:
+            unchanged.update(date=event["date"], refundDeadline=event.get("refundDeadline"))
+        if approve is not None:
+            unchanged["__v"] = event["__v"]
+        if get_db().events.update_one(
+            {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}}
+        ).modified_count:
+            bump_version()
+            return get(event_id)
+    raise KeptChanging(f"event {event_id}: not edited after {MAX_ATTEMPTS} attempts")
 
 
 def mark_cancelled(event_id, *, now):
@@ -85,6 +147,8 @@ def take_seats(event, quantity, *, now):
     is not cancelled, has not started, has the capacity read, and has `quantity` seats
     left, so no interleaving of processes can sell a seat twice, or sell one of a
     cancelled event. (Not an `$expr` comparing the two fields: query shapes, `db.py`.)
+    It also matches only while the price and currency are those read, so a ticket's
+    amount is always the price at the moment its seats were taken.
 
     :return: the event as read, with the seats taken; None when the filter no longer
         matched (the event changed since it was read).
@@ -92,7 +156,7 @@ def take_seats(event, quantity, *, now):
     capacity = event["capacity"]
     taken = get_db().events.update_one(
         {"_id": event["_id"], **NOT_CANCELLED, "date": {"$gt": now}, "capacity": capacity,
-         "seatsTaken": {"$lte": capacity - quantity}},
+         "seatsTaken": {"$lte": capacity - quantity}, "price": event["price"], "currency": event["currency"]},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count
     if not taken:

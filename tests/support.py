@@ -153,6 +153,13 @@ def stored(database, ticket):
     return database.tickets.find_one({"_id": ObjectId(ticket["_id"])})
 
 
+def begin(database, event, days_ago=1):
+    """Move an event's date into the past, as if it had begun (the API takes only a future date)."""
+    when = datetime.now(UTC) - timedelta(days=days_ago)
+    database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"date": when}})
+    return {**event, "date": when}
+
+
 def lapse(database, ticket):
     """Move a ticket's hold expiry into the past, as if HOLD_MINUTES had gone by."""
     database.tickets.update_one(

@@ -26,6 +26,7 @@ from support import (
     stored,
 )
 from ticket_api.db import utcnow
+from ticket_api.events.store import mark_cancelled
 from ticket_api.sales import seats, settlement
 
 IN_PROGRESS = {"message": "A payment for this ticket is already in progress"}
@@ -151,6 +152,25 @@ def test_money_for_a_lapsed_hold_of_a_started_event_is_refunded(app, client, buy
     assert stored(database, held)["status"] == "refunded"
     assert seats_taken(database, event) == taken
     assert database.payments.find_one({"_id": intent_id})["status"] == "refunded"
+
+
+@pytest.mark.usefixtures("others_hold")
+def test_money_for_a_lapsed_hold_of_a_cancelled_event_is_refunded(app, client, buyer, held, event, stand_in, database):
+    """Bug: `retake_seats` not catching `seats.EventCancelled` (the webhook fails with 409 and
+    the money is kept)."""
+    intent_id = pay(client, buyer, held, token=None).json["paymentId"]
+    stand_in.payment_intents.confirm(intent_id, params={"payment_method": VISA})  # the browser pays...
+    lapse(database, held)
+    with app.app_context():  # ...as the hold is released, and the event cancelled
+        assert seats.release(stored(database, held), now=utcnow())
+        assert mark_cancelled(ObjectId(event["_id"]), now=utcnow())
+
+    response = client.post("/payment/webhook", **succeeded(intent_id, held))
+
+    assert response.status_code == 200, response.json
+    assert [refund.amount for refund in refunds_of(stand_in, intent_id)] == [5000]
+    assert stored(database, held)["status"] == "refunded"
+    assert seats_taken(database, event) == 3
 
 
 def test_a_refund_claimed_by_one_caller_is_not_made_again_by_another(app, spied, held, stand_in, database):

@@ -103,7 +103,8 @@ def test_any_almost_json_body_is_a_4xx_or_a_success_and_stores_nothing(client, a
 VALID_FIELDS = {
     "/auth/signup": ["username", "email", "password"],
     "/auth/login": ["email", "password"],
-    "/events": ["name", "date", "capacity", "price", "currency", "location", "description", "image"],
+    "/events": ["name", "date", "capacity", "price", "currency", "location", "description", "image", "maxPerUser",
+                "refundDeadline"],
     "/tickets": ["eventId", "quantity"],
     "/payment": ["ticketId", "amount", "token"],
 }
@@ -121,7 +122,8 @@ def test_any_value_in_one_field_of_a_valid_request_is_a_4xx_or_a_success(client,
                                  "password": PASSWORD},
         "/auth/login": lambda: {"email": user["email"], "password": PASSWORD},
         "/events": lambda: {"name": "Jazz night", "date": in_days(3), "capacity": 10, "price": 100, "currency": "usd",
-                            "location": "Main hall", "description": "Doors at 7", "image": "https://example.com/a.jpg"},
+                            "location": "Main hall", "description": "Doors at 7", "image": "https://example.com/a.jpg",
+                            "maxPerUser": 5, "refundDeadline": in_days(2)},
         "/tickets": lambda: {"eventId": event["_id"], "quantity": 1},
         "/payment": lambda: {"ticketId": client.post("/tickets", json={"eventId": events.create(price=100)["_id"]},
                                                      headers=buyer).json["_id"],  # an event each: maxPerUser
@@ -135,6 +137,25 @@ def test_any_value_in_one_field_of_a_valid_request_is_a_4xx_or_a_success(client,
         headers = events.admin if path == "/events" else {**buyer, "Idempotency-Key": str(ObjectId())}
         response = client.post(path, json=body, headers=headers)
         assert response.status_code < 500, (path, body, response.json)
+        assert response.is_json
+
+    never_a_5xx()
+
+
+@pytest.mark.parametrize("field", VALID_FIELDS["/events"])
+def test_any_value_in_one_field_of_an_edit_is_a_4xx_or_a_success(client, auth, events, field):
+    """An edit of one field (alone, or beside a valid date or refund deadline, which it is
+    then compared with): refused or applied, never a 5xx."""
+    event = events.create(capacity=10_000, price=100)
+    client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=auth.user_headers())
+
+    @settings(FAST, max_examples=40)
+    @given(value=HUGE_INTEGERS | ODD_TEXT | SCALARS | JSON,
+           beside=st.sampled_from([{}, {"date": in_days(4)}, {"refundDeadline": in_days(1)}]))
+    def never_a_5xx(value, beside):
+        body = {**beside, field: value}
+        response = client.patch(f"/events/{event['_id']}", json=body, headers=events.admin)
+        assert response.status_code < 500, (body, response.json)
         assert response.is_json
 
     never_a_5xx()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from support import bearer, in_days, parse_time, reserve
+from support import bearer, begin, parse_time, reserve
 
 TICKET_FIELDS = {
     "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "refundedAmount", "createdAt",
@@ -67,7 +67,7 @@ def test_fewer_seats_left_than_asked_is_409_sold_out(client, auth, events, datab
 
 
 def test_an_event_already_started_is_400(client, auth, events, database):
-    event = events.create(date=in_days(-1))
+    event = begin(database, events.create())
 
     response = reserve(client, auth.user_headers(), event)
 

@@ -12,13 +12,16 @@ import json
 import math
 
 import flask_smorest
+from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_smorest.exceptions import NotModified
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.http import quote_etag
 
 from . import errors
 
@@ -112,8 +115,43 @@ class Parser(FlaskParser):
         return loads(body)
 
 
+OPTIONAL_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the entry as read: the change is refused (412) if it changed since",
+    "schema": {"type": "string"},
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's, with `If-Match` optional (API.md): flask-smorest answers a PATCH
+    without it with 428; here it applies the change to whatever is stored. A route with
+    `@bp.etag` calls `bp.check_etag` only when `If-Match` was sent. Its 304 carries the ETag."""
+
     ARGUMENTS_PARSER = Parser()
+
+    def _check_precondition(self):
+        """No 428: `If-Match` is optional."""
+
+    def _verify_check_etag(self):
+        if request.if_match:
+            super()._verify_check_etag()
+
+    def _check_not_modified(self, etag):
+        """flask-smorest's 304, with the `ETag` its 200 would carry (RFC 9110, 15.4.5)."""
+        try:
+            super()._check_not_modified(etag)
+        except NotModified as not_modified:
+            not_modified.data = {"headers": {"ETag": quote_etag(etag)}}
+            raise
+
+    def _prepare_etag_doc(self, doc, doc_info, **kwargs):
+        doc = super()._prepare_etag_doc(doc, doc_info, **kwargs)
+        if "IF_MATCH" in doc.get("parameters", []):
+            doc["parameters"] = [OPTIONAL_IF_MATCH if name == "IF_MATCH" else name for name in doc["parameters"]]
+            doc["responses"].pop(428, None)
+        return doc
 
     def error(self, status_code, message, description=None):
         """Document an error reply a client must handle, with its exact body as the example."""

@@ -1,17 +1,24 @@
 from flask import Response, current_app, request
 from flask_smorest import abort
+from flask_smorest.exceptions import PreconditionFailed
 
 from .. import security
 from ..db import utcnow
+from ..errors import ApiError
 from ..extensions import Blueprint
 from ..sales import settlement
 from ..schemas import TOTAL_COUNT_HEADER
 from . import listing, store
-from .schemas import EventCreateSchema, EventIdSchema, EventQuerySchema, EventSchema
+from .schemas import EventCreateSchema, EventEditSchema, EventIdSchema, EventQuerySchema, EventSchema
 
 bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
 
 EVENT_NOT_FOUND = "Event not found"
+
+
+class StaleEdit(ApiError):
+    status_code, message, code = 412, "The event changed since it was read (If-Match): read it again", \
+        "precondition_failed"
 
 
 @bp.route("")
@@ -32,11 +39,12 @@ def list_events(query):
 
 
 @bp.route("/<event_id>")
+@bp.etag
 @bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.response(200, EventSchema)
 @bp.error(404, EVENT_NOT_FOUND)
 def get_event(event_id):
-    """Get one event, with the seats left."""
+    """Get one event, with the seats left (`ETag` of what is shown: `If-None-Match` -> 304)."""
     settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
     return store.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
 
@@ -51,3 +59,35 @@ def get_event(event_id):
 def create_event(fields):
     """Create an event (admins)."""
     return store.create(default_currency=current_app.config["DEFAULT_CURRENCY"], now=utcnow(), **fields)
+
+
+@bp.route("/<event_id>", methods=["PATCH"])
+@security.admin_required
+@bp.etag
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.arguments(EventEditSchema)
+@bp.response(200, EventSchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.error(404, EVENT_NOT_FOUND)
+@bp.error(409, store.EventCancelled.message,
+          "`event_cancelled`; or `capacity_below_sold`: fewer seats than are already held and sold")
+@bp.doc(security=security.BEARER_AUTH)
+def edit_event(changes, event_id):
+    """Edit an event (admins): any fields of a new event, validated as there.
+
+    A new price or currency applies to holds made from now on. With `If-Match` (the ETag
+    of `GET /events/<id>`) the edit applies only if the event is still as it was read.
+    """
+    now = utcnow()
+    settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
+    approve = still_as_read if request.if_match else None
+    return store.edit(event_id, changes, now=now, approve=approve) or abort(404, message=EVENT_NOT_FOUND)
+
+
+def still_as_read(event):
+    """The event's ETag, computed as `GET /events/<id>` computes it, is `If-Match`'s."""
+    try:
+        bp.check_etag(event, EventSchema)
+    except PreconditionFailed:
+        raise StaleEdit() from None

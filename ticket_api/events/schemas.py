@@ -1,13 +1,14 @@
-"""What creating an event accepts, what listing events accepts, and what an event shows."""
+"""What creating and editing an event accept, what listing events accepts, and what an
+event shows."""
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import marshmallow as ma
 
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime
-from .store import DEFAULT_MAX_PER_USER, max_per_user
+from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
 
 MAX_CAPACITY = 1_000_000
 MAX_PER_USER = 100
@@ -33,13 +34,21 @@ def plain_url(url):
     return url
 
 
+def in_the_future(when):
+    if when <= datetime.now(UTC):
+        raise ma.ValidationError("Must be in the future.")
+    return when
+
+
 class EventCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200),
                             metadata={"example": "Jazz night"})
     date = ma.fields.AwareDateTime(
         required=True,
         default_timezone=UTC,
-        metadata={"description": "ISO 8601; without an offset it is UTC", "example": "2026-12-01T20:00:00Z"},
+        validate=in_the_future,
+        metadata={"description": "ISO 8601, in the future; without an offset it is UTC",
+                  "example": "2027-12-01T20:00:00Z"},
     )
     capacity = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=MAX_CAPACITY),
                              metadata={"example": 300})
@@ -72,13 +81,38 @@ class EventCreateSchema(Schema):
         metadata={"description": "Seats one account may hold or own for the event, pending and confirmed together",
                   "example": DEFAULT_MAX_PER_USER},
     )
+    refundDeadline = ma.fields.AwareDateTime(
+        allow_none=True,
+        default_timezone=UTC,
+        metadata={"description": "Until when buyers may cancel their paid tickets for a full refund "
+                  "(ISO 8601, not after `date`); null: only staff refund",
+                  "example": "2027-11-24T20:00:00Z"},
+    )
+
+    @ma.validates_schema
+    def refund_deadline_not_after_date(self, event, **kwargs):
+        """Against the date sent; an edit that sends only one of them is checked against
+        the other as stored (`store.edit`)."""
+        if event.get("refundDeadline") is not None and "date" in event and event["refundDeadline"] > event["date"]:
+            raise ma.ValidationError(RefundDeadlineAfterDate.REASON, "refundDeadline")
 
     @ma.post_load
     def normalize(self, event, **kwargs):
-        event["date"] = event["date"].astimezone(UTC)
+        if "date" in event:
+            event["date"] = event["date"].astimezone(UTC)
         if "currency" in event:
             event["currency"] = event["currency"].lower()
         return event
+
+
+class EventEditSchema(EventCreateSchema):
+    """Any fields of a new event, each validated as there; nothing defaults (a field not
+    sent is left as it is, and `/openapi.json` shows no default)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+        for field in self.fields.values():
+            field.load_default = ma.missing
 
 
 class EventQuerySchema(PageQuerySchema):
@@ -100,6 +134,9 @@ class EventSchema(DocumentSchema):
         metadata={"description": "In the currency's minor unit (cents)", "example": 2500}
     )
     currency = ma.fields.String(metadata={"example": "usd"})
+    status = ma.fields.Function(status_of, metadata={"type": "string", "enum": [SCHEDULED, CANCELLED]})
+    refundDeadline = UtcDateTime(allow_none=True, dump_default=None,
+                                 metadata={"example": "2026-11-24T20:00:00.000Z"})
     maxPerUser = ma.fields.Function(
         max_per_user,
         metadata={"type": "integer", "description": "Seats one account may hold or own for the event"},

@@ -2,7 +2,9 @@
 or writes them.
 
 Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
-re-check the rule, so no interleaving of processes can sell a seat twice.
+re-check the rule, so no interleaving of processes can sell a seat twice. An edit and a
+cancellation are conditional updates too, whose filters re-check what they were decided
+on: a capacity never falls below the seats taken, a cancelled event takes no more seats.
 
 Every write to an event also bumps one shared version number (`meta`, `_id: "events"`),
 after the write: any process that reads a version sees at least the events as they were
@@ -12,21 +14,52 @@ when it was set, which is what lets each worker cache the event list (`listing.p
 import logging
 
 from ..db import get_db
+from ..errors import INVALID_DATA, MAX_ATTEMPTS, ApiError, KeptChanging
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PER_USER = 10  # events made before `maxPerUser` existed have none stored
+SCHEDULED, CANCELLED = "scheduled", "cancelled"  # events made before `status` existed have none stored
+NOT_CANCELLED = {"status": {"$ne": CANCELLED}}  # matches a missing status too (not an `$or`: `db.py`)
+
+
+class EventCancelled(ApiError):
+    status_code, message, code = 409, "This event is cancelled", "event_cancelled"
+
+
+class CapacityBelowSold(ApiError):
+    status_code, code = 409, "capacity_below_sold"
+
+    def __init__(self, seats_taken):
+        super().__init__(f"The capacity cannot be less than the {seats_taken} seats already held and sold")
+
+
+class RefundDeadlineAfterDate(ApiError):
+    """The edit would leave the refund deadline after the event's date: a 400 shaped as
+    the schema's own validation errors (the date compared with may be the stored one)."""
+
+    status_code, message, code = 400, INVALID_DATA, "invalid_data"
+    REASON = "Must not be after the event's date."
+
+    def body(self):
+        return {**super().body(), "errors": {"json": {"refundDeadline": [self.REASON]}}}
 
 
 def max_per_user(event):
     return event.get("maxPerUser", DEFAULT_MAX_PER_USER)
 
 
+def status_of(event):
+    return event.get("status", SCHEDULED)
+
+
 def create(*, default_currency, now, **fields):
     event = {
         "currency": default_currency,
         "image": None,
+        "refundDeadline": None,
         **fields,
+        "status": SCHEDULED,
         "seatsTaken": 0,
         "createdAt": now,
         "updatedAt": now,
@@ -41,6 +74,64 @@ def get(event_id):
     return get_db().events.find_one({"_id": event_id})
 
 
+def edit(event_id, changes, *, now, approve=None):
+    """Apply `changes` (any fields of a new event) to the event, in one conditional update
+    whose filter re-checks, on the stored event, what the edit was decided on: not
+    cancelled; for a new capacity, no more seats taken than it (so buyers racing the edit
+    can never leave more seats sold than there are); for a new date or refund deadline,
+    the date and deadline read. When the event changed in between, it is read again (a
+    bounded number of times). The price and currency change for holds made from now on:
+    a ticket keeps the amount it was made with.
+
+    :param approve: called with the event as read, each time: it raises to refuse (an
+        `If-Match` that is stale). When given, the update also requires the event
+        unchanged since (same `__v`), so what it approved is what is changed.
+    :return: the event as stored after the edit, or None when there is no such event.
+    :raise EventCancelled, CapacityBelowSold, RefundDeadlineAfterDate: why not.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        event = get(event_id)
+        if event is None:
+            return None
+        if approve is not None:
+            approve(event)
+        if status_of(event) == CANCELLED:
+            raise EventCancelled()
+        if "capacity" in changes and event["seatsTaken"] > changes["capacity"]:
+            raise CapacityBelowSold(event["seatsTaken"])
+        edited = {**event, **changes}
+        if edited.get("refundDeadline") is not None and edited["refundDeadline"] > edited["date"]:
+            raise RefundDeadlineAfterDate()
+        unchanged = {**NOT_CANCELLED}
+        if "capacity" in changes:
+            unchanged["seatsTaken"] = {"$lte": changes["capacity"]}
+        if "date" in changes or "refundDeadline" in changes:
+            unchanged.update(date=event["date"], refundDeadline=event.get("refundDeadline"))
+        if approve is not None:
+            unchanged["__v"] = event["__v"]
+        if get_db().events.update_one(
+            {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}}
+        ).modified_count:
+            bump_version()
+            return get(event_id)
+    raise KeptChanging(f"event {event_id}: not edited after {MAX_ATTEMPTS} attempts")
+
+
+def mark_cancelled(event_id, *, now):
+    """scheduled -> cancelled, once: it takes no more seats from then on (`take_seats`).
+
+    :return: whether this call cancelled it (exactly one of any number of callers does;
+        False also when there is no such event).
+    """
+    cancelled = get_db().events.update_one(
+        {"_id": event_id, **NOT_CANCELLED},
+        {"$set": {"status": CANCELLED, "updatedAt": now}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+    if cancelled:
+        bump_version()
+    return cancelled
+
+
 def list_page(*, upcoming, page, limit, now):
     """One page of events by date, and how many there are in all."""
     query = {"date": {"$gte": now}} if upcoming else {}
@@ -53,17 +144,19 @@ def take_seats(event, quantity, *, now):
     """Take `quantity` seats of `event` (as just read), in one atomic conditional update.
 
     Its filter re-checks the rule on the stored event: it matches only while the event
-    has not started, has the capacity read, and has `quantity` seats left, so no
-    interleaving of processes can sell a seat twice. (Not an `$expr` comparing the two
-    fields: query shapes, `db.py`.)
+    is not cancelled, has not started, has the capacity read, and has `quantity` seats
+    left, so no interleaving of processes can sell a seat twice, or sell one of a
+    cancelled event. (Not an `$expr` comparing the two fields: query shapes, `db.py`.)
+    It also matches only while the price and currency are those read, so a ticket's
+    amount is always the price at the moment its seats were taken.
 
     :return: the event as read, with the seats taken; None when the filter no longer
         matched (the event changed since it was read).
     """
     capacity = event["capacity"]
     taken = get_db().events.update_one(
-        {"_id": event["_id"], "date": {"$gt": now}, "capacity": capacity,
-         "seatsTaken": {"$lte": capacity - quantity}},
+        {"_id": event["_id"], **NOT_CANCELLED, "date": {"$gt": now}, "capacity": capacity,
+         "seatsTaken": {"$lte": capacity - quantity}, "price": event["price"], "currency": event["currency"]},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count
     if not taken:

@@ -17,7 +17,7 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     should cost the database as little as possible.
 
     :return: the ticket, with its event.
-    :raise EventNotFound, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
+    :raise EventNotFound, EventCancelled, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
     :raise UserGone: the token outlived its user.
     """
     event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now)

@@ -22,6 +22,9 @@ class SoldOut(ApiError):
     status_code, message = 409, "Sold out"
 
 
+EventCancelled = events.store.EventCancelled  # raised by `take`, beside the errors above
+
+
 class SeatLimit(ApiError):
     status_code, message, code = 409, "No more seats for this account: the event's limit per account is reached", \
         "seat_limit"
@@ -36,12 +39,14 @@ def take(event_id, quantity, *, now):
     `settlement.take_seats_releasing_lapsed_holds`.
 
     :return: the event with the seats taken.
-    :raise EventNotFound, EventStarted, SoldOut: why they could not be taken.
+    :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken.
     """
     for _ in range(MAX_ATTEMPTS):
         event = events.store.get(event_id)
         if event is None:
             raise EventNotFound()
+        if events.store.status_of(event) == events.store.CANCELLED:
+            raise EventCancelled()
         if event["date"] <= now:
             raise EventStarted()
         if event["capacity"] - event["seatsTaken"] < quantity:

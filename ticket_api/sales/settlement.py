@@ -42,7 +42,7 @@ def take_seats_releasing_lapsed_holds(event_id, quantity, *, now):
     seats are plentiful, and never skipped when it matters.
 
     :return: the event with the seats taken.
-    :raise EventNotFound, EventStarted, SoldOut: why they could not be.
+    :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be.
     """
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -152,11 +152,11 @@ def settle_where_nobody_waits(intent):
 def retake_seats(ticket, intent_id, *, now):
     """Money arrived for a lapsed hold: take its seats again if they are still free.
 
-    :return: whether it is confirmed (not: seats gone, event started, or changed meanwhile).
+    :return: whether it is confirmed (not: seats gone, event cancelled or started, or changed meanwhile).
     """
     try:
         take_seats_releasing_lapsed_holds(ticket["event"], ticket["quantity"], now=now)
-    except (seats.EventNotFound, seats.EventStarted, seats.SoldOut):
+    except (seats.EventNotFound, seats.EventCancelled, seats.EventStarted, seats.SoldOut):
         return False
     seats.hold_for_user(ticket)  # uncapped: the money is in, the seats are free
     confirmed = tickets.store.confirm_paid(ticket["_id"], intent_id, now=now, from_status="expired")

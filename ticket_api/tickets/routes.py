@@ -22,7 +22,8 @@ TICKET_NOT_FOUND = "Ticket not found"
 @bp.response(201, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(404, seats.EventNotFound.message)
-@bp.error(409, seats.SoldOut.message, "Sold out; or `seat_limit`: the account's limit for the event is reached")
+@bp.error(409, seats.SoldOut.message,
+          "Sold out; or `seat_limit`: the account's limit for the event is reached; or `event_cancelled`")
 @bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
 @bp.doc(security=security.BEARER_AUTH)
 def reserve(fields):

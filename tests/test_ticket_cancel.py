@@ -17,11 +17,17 @@ from support import (
     refunds_of,
     reserve,
     seats_taken,
+    signed,
     stored,
 )
 
 REFUND_NOT_ALLOWED = {"message": "This ticket can no longer be refunded by its holder: ask the venue",
                       "code": "refund_not_allowed"}
+
+
+def succeeded(intent_id, ticket):
+    return signed("payment_intent.succeeded", {"id": intent_id, "object": "payment_intent",
+                                               "metadata": {"ticketId": ticket["_id"]}})
 
 
 def cancel(client, headers, ticket):
@@ -274,4 +280,38 @@ def test_a_refund_recorded_by_a_process_that_died_before_the_ticket_said_so_is_f
     assert response.status_code == 200
     assert response.json["status"] == "refunded"
     assert len(refunds_of(stand_in, intent_id)) == 1
+    assert seats_taken(database, event) == 0
+
+
+def test_a_cancel_racing_the_payments_webhook_refunds_once(app, client, auth, buyer, held, stripe_standin,
+                                                             stand_in, event, database):
+    """The browser paid; staff cancel while Stripe's webhook arrives: whichever lands first,
+    the money goes back once and the seats once."""
+    started = pay(client, buyer, held, token=None).json
+    browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
+    admin = auth.admin_headers()
+    webhook = succeeded(started["paymentId"], held)
+
+    at_once(lambda: cancel(app.test_client(), admin, held),
+            lambda: app.test_client().post("/payment/webhook", **webhook))
+
+    assert stored(database, held)["status"] == "refunded"
+    assert len(refunds_of(stand_in, started["paymentId"])) == 1
+    assert seats_taken(database, event) == 0
+    assert holding(database, event, held) == 0
+
+
+def test_a_hold_paid_between_the_cancels_read_and_its_write_is_refunded(client, spied, auth, buyer, held,
+                                                                        stripe_standin, stand_in, event, database):
+    started = pay(client, buyer, held, token=None).json
+    browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
+    webhook = succeeded(started["paymentId"], held)
+    spied.arm(command_on("find", "tickets"), lambda: client.post("/payment/webhook", **webhook).status_code)
+
+    response = cancel(spied.app.test_client(), auth.admin_headers(), held)
+
+    assert spied.outcome() == 200
+    assert response.status_code == 200
+    assert response.json["status"] == "refunded"
+    assert len(refunds_of(stand_in, started["paymentId"])) == 1
     assert seats_taken(database, event) == 0

@@ -6,10 +6,18 @@ from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint
-from ..sales import settlement
+from ..sales import cancellation, settlement
 from ..schemas import TOTAL_COUNT_HEADER
 from . import listing, store
-from .schemas import EventCreateSchema, EventEditSchema, EventIdSchema, EventQuerySchema, EventSchema
+from .schemas import (
+    EventCancelledSchema,
+    EventCancelSchema,
+    EventCreateSchema,
+    EventEditSchema,
+    EventIdSchema,
+    EventQuerySchema,
+    EventSchema,
+)
 
 bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
 
@@ -83,6 +91,27 @@ def edit_event(changes, event_id):
     settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
     approve = still_as_read if request.if_match else None
     return store.edit(event_id, changes, now=now, approve=approve) or abort(404, message=EVENT_NOT_FOUND)
+
+
+@bp.route("/<event_id>/cancel", methods=["POST"])
+@security.admin_required
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.arguments(EventCancelSchema)
+@bp.response(200, EventCancelledSchema)
+@bp.alt_response(202, schema=EventCancelledSchema, description="Cancelled; some refunds are still to be made")
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.error(404, EVENT_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def cancel_event(fields, event_id):
+    """Cancel an event for good (admins): holds released, paid tickets refunded in full.
+
+    Free and box-office tickets end `cancelled`. What cannot be settled now (Stripe down,
+    or more refunds than one request makes) is counted in `refundsPending` with a 202:
+    call again, or run `flask reconcile`, to finish it; nothing is ever refunded twice.
+    """
+    event, pending = cancellation.cancel_event(event_id, reason=fields["reason"], now=utcnow())
+    return {"event": event, "refundsPending": pending}, 202 if pending else 200
 
 
 def still_as_read(event):

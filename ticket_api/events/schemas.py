@@ -149,3 +149,15 @@ class EventSchema(DocumentSchema):
 
     def tickets_available(self, event):
         return max(event["capacity"] - event["seatsTaken"], 0)
+
+
+class EventCancelSchema(Schema):
+    reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000),
+                              metadata={"description": "Why, for the venue's records", "example": "The band is ill"})
+
+
+class EventCancelledSchema(Schema):
+    event = ma.fields.Nested(EventSchema)
+    refundsPending = ma.fields.Integer(metadata={
+        "description": "Tickets not settled yet (Stripe down, or time up): call again, or run `flask reconcile`",
+        "example": 0})

@@ -117,15 +117,17 @@ def edit(event_id, changes, *, now, approve=None):
     raise KeptChanging(f"event {event_id}: not edited after {MAX_ATTEMPTS} attempts")
 
 
-def mark_cancelled(event_id, *, now):
+def mark_cancelled(event_id, *, now, reason=None):
     """scheduled -> cancelled, once: it takes no more seats from then on (`take_seats`).
+    When and why are kept (`cancelledAt`, `cancelReason`).
 
     :return: whether this call cancelled it (exactly one of any number of callers does;
         False also when there is no such event).
     """
     cancelled = get_db().events.update_one(
         {"_id": event_id, **NOT_CANCELLED},
-        {"$set": {"status": CANCELLED, "updatedAt": now}, "$inc": {"__v": 1}},
+        {"$set": {"status": CANCELLED, "cancelledAt": now, "cancelReason": reason, "updatedAt": now},
+         "$inc": {"__v": 1}},
     ).modified_count == 1
     if cancelled:
         bump_version()
@@ -203,3 +205,8 @@ def version():
 
 def bump_version():
     get_db().meta.update_one({"_id": "events"}, {"$inc": {"version": 1}}, upsert=True)
+
+
+def cancelled_ids():
+    """Every cancelled event's id, for `reconcile` to finish settling their tickets."""
+    return [event["_id"] for event in get_db().events.find({"status": CANCELLED}, {"_id": 1})]

@@ -57,18 +57,19 @@ def cancel(ticket, *, by_staff, now):
         RefundInProgress; the gateway's errors (Stripe down: nothing changed).
     """
     if ticket["status"] == "pending":
-        give_up_hold(ticket, now=now)
-    elif ticket["status"] == "confirmed":
-        if not by_staff:
-            check_holder_may_cancel(ticket, now=now)
-        if ticket.get("paymentIntent"):
-            refund(ticket, now=now)
-        elif tickets.store.cancel_unpaid(ticket["_id"], now=now):
-            seats.give_back(ticket, now=now)
-        else:
-            raise NotCancellable(tickets.store.get(ticket["_id"])["status"])
-    else:
+        if give_up_hold(ticket, now=now):
+            return tickets.store.get_with_event(ticket["_id"])
+        ticket = tickets.store.get(ticket["_id"])  # paid meanwhile: then it is refunded, as a paid one
+    if ticket["status"] != "confirmed":
         raise NotCancellable(ticket["status"])
+    if not by_staff:
+        check_holder_may_cancel(ticket, now=now)
+    if ticket.get("paymentIntent"):
+        refund(ticket, now=now)
+    elif tickets.store.cancel_unpaid(ticket["_id"], now=now):
+        seats.give_back(ticket, now=now)
+    else:
+        raise NotCancellable(tickets.store.get(ticket["_id"])["status"])
     return tickets.store.get_with_event(ticket["_id"])
 
 
@@ -83,13 +84,19 @@ def check_holder_may_cancel(ticket, *, now):
 
 def give_up_hold(ticket, *, now):
     """Release a pending hold at once, then cancel its PaymentIntent (a payment that
-    succeeded meanwhile is refunded by `settlement.cancel_unfinished`)."""
+    succeeded meanwhile is refunded by `settlement.cancel_unfinished`).
+
+    :return: whether it was given up (False: it is no longer pending, so no longer a hold).
+    :raise PaymentInProgress: a charge for it is running.
+    """
     if not tickets.store.cancel_hold(ticket, now=now):
-        status = tickets.store.get(ticket["_id"])["status"]
-        raise PaymentInProgress() if status == "pending" else NotCancellable(status)  # pending: a charge began
+        if tickets.store.get(ticket["_id"])["status"] == "pending":
+            raise PaymentInProgress()  # the write missed a pending ticket: a charge began
+        return False
     seats.give_back(ticket, now=now)
     if ticket.get("paymentIntent"):
         settlement.cancel_unfinished(ticket["_id"], ticket["paymentIntent"])
+    return True
 
 
 def refund(ticket, *, now):
@@ -102,7 +109,7 @@ def refund(ticket, *, now):
         raise RefundInProgress() if current["status"] == "confirmed" else NotCancellable(current["status"])
 
 
-def cancel_event(event_id, *, now):
+def cancel_event(event_id, *, reason, now):
     """Cancel the event for good, then settle its tickets: holds released, free and
     box-office tickets cancelled, card-paid ones refunded in full. Calling it again (or
     `flask reconcile`) finishes what one call left: Stripe down, time up, or a crash.
@@ -112,9 +119,10 @@ def cancel_event(event_id, *, now):
     """
     if events.store.get(event_id) is None:
         raise seats.EventNotFound()
-    if events.store.mark_cancelled(event_id, now=now):
+    if events.store.mark_cancelled(event_id, now=now, reason=reason):
         log.warning("event %s cancelled", event_id)
-    return events.store.get(event_id), settle_cancelled_event(event_id, now=now)
+    pending = settle_cancelled_event(event_id, now=now)
+    return events.store.get(event_id), pending
 
 
 def settle_cancelled_event(event_id, *, now):

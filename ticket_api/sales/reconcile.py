@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from .. import events, payments, tickets
 from ..errors import ApiError
-from . import settlement
+from . import cancellation, settlement
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,14 @@ def settle_with_stripe(*, now):
     stale_after = tickets.store.CHARGE_GRACE
     done += [finish_refund(intent_id, now=now) for intent_id in payments.store.refunds_left(now=now,
                                                                                            stale_after=stale_after)]
+    done += [finish_cancelled_event(event_id, now=now) for event_id in events.store.cancelled_ids()
+             if tickets.store.count_holding_for_event(event_id)]
     return done
+
+
+def finish_cancelled_event(event_id, *, now):
+    left = cancellation.settle_cancelled_event(event_id, now=now)
+    return f"event {event_id}: cancelled, its tickets settled" + (f" but {left} (run again)" if left else "")
 
 
 def finish_charge(ticket, *, now):

@@ -1,0 +1,156 @@
+"""`POST /events/<id>/cancel`: final; every hold released, every card-paid ticket refunded in
+full exactly once, every free ticket cancelled; a crash or a Stripe outage half-way is
+finished by the next call, never twice."""
+
+from collections import Counter
+
+import pytest
+from bson import ObjectId
+
+from support import Interleave, at_once, free_port, pay, refunds_of, reserve, seats_taken
+
+
+def cancel_event(client, headers, event):
+    return client.post(f"/events/{event['_id']}/cancel", headers=headers)
+
+
+class Show:
+    """An event with 10 free tickets (made while it was free), 100 card-paid ones and 20
+    pending holds, each of one seat, by 13 buyers."""
+
+    def __init__(self, client, auth, events, database):
+        self.admin = events.admin
+        self.event = events.create(capacity=200, price=0)
+        free_buyer, *payers, holder_a, holder_b = auth.many_user_headers(13)
+        self.free = [reserve(client, free_buyer, self.event).json for _ in range(10)]
+        edited = client.patch(f"/events/{self.event['_id']}", json={"price": 2500}, headers=self.admin)
+        assert edited.status_code == 200, edited.json
+        self.paid = []
+        for headers in payers:
+            for _ in range(10):
+                ticket = reserve(client, headers, self.event).json
+                assert pay(client, headers, ticket).status_code == 200
+                self.paid.append(ticket)
+        self.held = [reserve(client, headers, self.event).json for headers in (holder_a, holder_b) for _ in range(10)]
+        self.database = database
+
+    def statuses(self):
+        found = self.database.tickets.find({"event": ObjectId(self.event["_id"])})
+        return Counter(ticket["status"] for ticket in found)
+
+    def intents(self):
+        return [self.database.tickets.find_one({"_id": ObjectId(ticket["_id"])})["paymentIntent"]
+                for ticket in self.paid]
+
+    def refunds(self, stand_in):
+        return sum(len(refunds_of(stand_in, intent_id)) for intent_id in self.intents())
+
+
+@pytest.fixture
+def show(client, auth, events, database):
+    return Show(client, auth, events, database)
+
+
+def test_cancelling_refunds_every_paid_ticket_once_and_releases_the_rest(client, show, stand_in):
+    response = cancel_event(client, show.admin, show.event)
+
+    assert response.status_code == 200, response.json
+    assert response.json["refundsPending"] == 0
+    assert response.json["event"]["status"] == "cancelled"
+    assert response.json["event"]["ticketsAvailable"] == 200
+    assert show.refunds(stand_in) == 100
+    assert show.statuses() == {"refunded": 100, "cancelled": 30}
+    assert seats_taken(show.database, show.event) == 0
+    again = cancel_event(client, show.admin, show.event)
+    assert (again.status_code, again.json["refundsPending"]) == (200, 0)
+    assert show.refunds(stand_in) == 100
+
+
+def test_a_cancelled_event_takes_no_more_holds_and_stays_listed(client, events, buyer, database):
+    event = events.create(capacity=5, price=1000)
+    cancelled = client.post(f"/events/{event['_id']}/cancel", json={"reason": "The band is ill"}, headers=events.admin)
+    assert cancelled.json["refundsPending"] == 0
+    assert database.events.find_one({"_id": ObjectId(event["_id"])})["cancelReason"] == "The band is ill"
+
+    refused = reserve(client, buyer, event)
+
+    assert refused.status_code == 409
+    assert refused.json["code"] == "event_cancelled"
+    listed = {listed["_id"]: listed for listed in client.get("/events").json}
+    assert listed[event["_id"]]["status"] == "cancelled"
+    assert cancel_event(client, events.admin, event).status_code == 200  # again: nothing left to do
+
+
+def test_a_process_killed_half_way_is_finished_by_the_next_call(make_app, client, show, stand_in, fail_point):
+    """After the 50th refund is recorded, the process dies (its next write fails): the
+    50th ticket's refund is made and recorded, its ticket not yet told."""
+    spy = Interleave()
+    killed = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [spy]}).test_client()
+    recorded = []
+
+    def count_refunds(name, command):
+        if name == "update" and command.get("update") == "payments" and \
+                command["updates"][0]["u"].get("$set", {}).get("refund") == "done":
+            recorded.append(1)
+            return len(recorded) == 50
+        return False
+
+    spy.arm(count_refunds, lambda: fail_point("update", times=1))
+    first = cancel_event(killed, show.admin, show.event)
+    spy.outcome()
+    assert first.status_code == 500
+
+    second = cancel_event(client, show.admin, show.event)
+
+    assert second.status_code == 200, second.json
+    assert second.json["refundsPending"] == 0
+    assert show.refunds(stand_in) == 100
+    assert show.statuses() == {"refunded": 100, "cancelled": 30}
+    assert seats_taken(show.database, show.event) == 0
+
+
+def test_stripe_down_for_the_first_call_is_202_then_200_once_it_is_back(make_app, client, show, stand_in):
+    """Stripe unreachable, as a worker sees it: its address answers nothing."""
+    stripe_down = make_app(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}", STRIPE_TIMEOUT_SECONDS=2)
+
+    down = cancel_event(stripe_down.test_client(), show.admin, show.event)
+
+    assert down.status_code == 202, down.json
+    assert down.json["refundsPending"] == 100
+    assert down.json["event"]["status"] == "cancelled"
+    assert show.statuses() == {"confirmed": 100, "cancelled": 30}
+    assert show.refunds(stand_in) == 0
+
+    back = cancel_event(client, show.admin, show.event)
+
+    assert back.status_code == 200, back.json
+    assert back.json["refundsPending"] == 0
+    assert show.refunds(stand_in) == 100
+    assert show.statuses() == {"refunded": 100, "cancelled": 30}
+
+
+def test_cancelling_raced_against_itself_refunds_once(app, show, stand_in):
+    replies = at_once(*[lambda: cancel_event(app.test_client(), show.admin, show.event)] * 10)
+
+    assert {reply.status_code for reply in replies} <= {200, 202}
+    assert show.refunds(stand_in) == 100
+    assert show.statuses() == {"refunded": 100, "cancelled": 30}
+
+
+def test_staff_only_and_a_known_event(client, auth, events):
+    event = events.create(capacity=5)
+
+    assert cancel_event(client, auth.user_headers(), event).status_code == 403
+    assert client.post(f"/events/{ObjectId()}/cancel", headers=events.admin).status_code == 404
+    assert client.get(f"/events/{event['_id']}").json["status"] == "scheduled"
+
+
+def test_flask_reconcile_finishes_what_stripe_being_down_left(make_app, runner, show, stand_in):
+    stripe_down = make_app(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}", STRIPE_TIMEOUT_SECONDS=2)
+    assert cancel_event(stripe_down.test_client(), show.admin, show.event).status_code == 202
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
+
+    assert f"event {show.event['_id']}: cancelled, its tickets settled\n" in result.output
+    assert show.refunds(stand_in) == 100
+    assert show.statuses() == {"refunded": 100, "cancelled": 30}

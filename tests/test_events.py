@@ -71,6 +71,7 @@ def test_dates_are_converted_to_utc(client, auth, date, stored):
     [
         ("name", ""), ("name", "x" * 201), ("name", 5),
         ("date", "next friday"), ("date", "2097-13-01T00:00:00Z"), ("date", 1767225600),
+        ("date", "9999-12-31T23:59:59-05:00"), ("refundDeadline", "0001-01-01T00:00:00+01:00"),
         ("capacity", 0), ("capacity", 1_000_001), ("capacity", "300"), ("capacity", 2.5),
         ("capacity", True), ("capacity", None),
         ("price", -1), ("price", "10"), ("price", 9.99), ("price", 10_000_000),

@@ -100,6 +100,21 @@ class UtcDateTime(ma.fields.DateTime):
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+class UtcInput(ma.fields.AwareDateTime):
+    """An ISO 8601 time given with any offset (none: UTC), read as UTC. One whose UTC falls
+    outside the years 1 to 9999 (`9999-12-31T23:59:59-05:00`) is invalid, not an overflow."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        when = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return when.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 class DocumentSchema(Schema):
     """The fields every stored document shows: `_id`, `createdAt`, `updatedAt`, `__v`."""
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 
-from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime
+from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime, UtcInput
 from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
 
 MAX_CAPACITY = 1_000_000
@@ -43,9 +43,8 @@ def in_the_future(when):
 class EventCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200),
                             metadata={"example": "Jazz night"})
-    date = ma.fields.AwareDateTime(
+    date = UtcInput(
         required=True,
-        default_timezone=UTC,
         validate=in_the_future,
         metadata={"description": "ISO 8601, in the future; without an offset it is UTC",
                   "example": "2027-12-01T20:00:00Z"},
@@ -81,9 +80,8 @@ class EventCreateSchema(Schema):
         metadata={"description": "Seats one account may hold or own for the event, pending and confirmed together",
                   "example": DEFAULT_MAX_PER_USER},
     )
-    refundDeadline = ma.fields.AwareDateTime(
+    refundDeadline = UtcInput(
         allow_none=True,
-        default_timezone=UTC,
         metadata={"description": "Until when buyers may cancel their paid tickets for a full refund "
                   "(ISO 8601, not after `date`); null: only staff refund",
                   "example": "2027-11-24T20:00:00Z"},
@@ -98,8 +96,6 @@ class EventCreateSchema(Schema):
 
     @ma.post_load
     def normalize(self, event, **kwargs):
-        if "date" in event:
-            event["date"] = event["date"].astimezone(UTC)
         if "currency" in event:
             event["currency"] = event["currency"].lower()
         return event

@@ -10,7 +10,7 @@ from support import bearer, begin, parse_time, reserve
 
 TICKET_FIELDS = {
     "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "refundedAmount", "createdAt",
-    "updatedAt", "__v",
+    "updatedAt", "__v", "paidWith", "code", "checkedInAt",
 }
 
 

@@ -4,7 +4,7 @@ import click
 
 from . import auth
 from .db import utcnow
-from .sales.reconcile import SETTLE_SECONDS, find_drifts, settle_with_stripe
+from .sales.reconcile import SETTLE_SECONDS, find_drifts, give_missing_codes, settle_with_stripe
 from .security import ADMIN
 
 
@@ -23,11 +23,14 @@ def register_commands(app):
     @click.option("--settle-seconds", default=SETTLE_SECONDS, show_default=True,
                   help="Wait for reservations caught mid-way before counting.")
     def reconcile(dry_run, settle_seconds):
-        """Settle what dead requests left half-done with Stripe (charges, refunds); recompute
-        every event's seat counter from its tickets; report and repair drift."""
+        """Settle what dead requests left half-done with Stripe (charges, refunds); give door
+        codes to tickets stored before them; recompute every event's seat counter from its
+        tickets; report and repair drift."""
         if not dry_run:
             for line in settle_with_stripe(now=utcnow()):
                 click.echo(line)
+            if given := give_missing_codes():
+                click.echo(f"{given} tickets stored before door codes existed were given one")
         drifts, checked = find_drifts(repair=not dry_run, now=utcnow(), settle_seconds=settle_seconds)
         for drift in drifts:
             outcome = "repaired" if drift.repaired else ("not repaired (dry run)" if dry_run

@@ -66,6 +66,8 @@ INDEXES = {
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),
         IndexModel("unsettledIntent", name="intents_to_cancel"),
+        # Door codes: unique; tickets stored before codes existed have none until `reconcile`.
+        IndexModel("code", unique=True, partialFilterExpression={"code": {"$type": "string"}}, name="code_unique"),
         # One event's tickets by status: a cancelled event's to settle, the staff's list and numbers.
         IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
         # Charges a dead request left marked in flight, for `reconcile`.

@@ -54,6 +54,16 @@ def settle_with_stripe(*, now):
     return done
 
 
+def give_missing_codes():
+    """Give a door code to each ticket stored before codes existed. :return: how many."""
+    given = 0
+    while batch := tickets.store.without_code(limit=1000):
+        for ticket in batch:
+            tickets.store.give_code(ticket["_id"])
+        given += len(batch)
+    return given
+
+
 def finish_cancelled_event(event_id, *, now):
     left = cancellation.settle_cancelled_event(event_id, now=now)
     return f"event {event_id}: cancelled, its tickets settled" + (f" but {left} (run again)" if left else "")

@@ -29,6 +29,7 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
         "amount": event["price"] * quantity,
         "currency": event["currency"],
         "status": "confirmed" if event["price"] == 0 else "pending",
+        "paidWith": "free" if event["price"] == 0 else None,
         "expiresAt": None if event["price"] == 0 else now + timedelta(minutes=hold_minutes),
         "createdAt": now,
         "updatedAt": now,
@@ -42,7 +43,7 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
         events.store.give_back_seats(event_id, quantity, now=now)
         raise
     try:
-        tickets.store.insert(ticket)
+        ticket = tickets.store.insert(ticket)
     except PyMongoError:
         if not might_be_stored(ticket["_id"]):
             seats.give_back(ticket, now=now)

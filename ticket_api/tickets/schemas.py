@@ -6,6 +6,7 @@ from ..events.schemas import EventSchema
 from ..schemas import DocumentSchema, ObjectIdField, Schema, StrictInteger, UtcDateTime
 
 STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
+PAID_WITH = ("card", "cash", "comp", "free")
 MAX_QUANTITY = 10
 
 
@@ -17,6 +18,15 @@ class TicketCreateSchema(Schema):
 
 class TicketIdSchema(Schema):
     ticket_id = ObjectIdField(required=True)
+
+
+def paid_with(ticket):
+    """How the ticket was paid for (read so for tickets stored before `paidWith` was)."""
+    if ticket.get("paidWith"):
+        return ticket["paidWith"]
+    if ticket.get("status") in ("confirmed", "refunded") and ticket.get("paymentIntent"):
+        return "card"
+    return "free" if ticket.get("status") == "confirmed" and ticket.get("amount") == 0 else None
 
 
 class TicketSchema(DocumentSchema):
@@ -33,3 +43,12 @@ class TicketSchema(DocumentSchema):
     expiresAt = UtcDateTime(
         allow_none=True, metadata={"description": "When a pending ticket's hold lapses; null otherwise"}
     )
+    paidWith = ma.fields.Function(paid_with, metadata={"type": "string", "nullable": True, "enum": list(PAID_WITH),
+                                                       "description": "How it was paid for; null until confirmed"})
+    code = ma.fields.Function(
+        lambda ticket: ticket.get("code") if ticket.get("status") == "confirmed" else None,
+        metadata={"type": "string", "nullable": True,
+                  "description": "The door code (also as `GET /tickets/<id>/qr.svg`), once confirmed"},
+    )
+    checkedInAt = UtcDateTime(allow_none=True, dump_default=None,
+                              metadata={"description": "When it was scanned at the door; null until then"})

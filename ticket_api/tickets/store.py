@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
+from . import codes
 
 HOLDING = ("pending", "confirmed")
 # A hold is not released while a charge for it may still be running: longer than any Stripe
@@ -29,7 +30,19 @@ WITH_EVENT = [
 
 
 def insert(ticket):
-    get_db().tickets.insert_one(ticket)
+    """Store a new ticket with its door code (shown once it is confirmed); return it stored."""
+    stored = {**ticket, "code": codes.new_code()}
+    get_db().tickets.insert_one(stored)
+    return stored
+
+
+def without_code(limit):
+    """Tickets stored before door codes existed (for `reconcile`)."""
+    return list(get_db().tickets.find({"code": None}, {"_id": 1}).limit(limit))
+
+
+def give_code(ticket_id):
+    get_db().tickets.update_one({"_id": ticket_id, "code": None}, {"$set": {"code": codes.new_code()}})
 
 
 def exists(ticket_id):
@@ -210,7 +223,7 @@ def confirm_paid(ticket_id, intent_id, *, now, from_status="pending"):
     """
     return get_db().tickets.update_one(
         {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
-        {"$set": {"status": "confirmed", "paymentIntent": intent_id, "expiresAt": None,
+        {"$set": {"status": "confirmed", "paidWith": "card", "paymentIntent": intent_id, "expiresAt": None,
                   "lastPaymentError": None, "updatedAt": now},
          "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
     ).modified_count == 1

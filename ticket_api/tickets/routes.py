@@ -1,13 +1,14 @@
-from flask import current_app
+from flask import Response, current_app
 from flask_jwt_extended import get_jwt_identity, jwt_required
 from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
+from ..errors import ApiError
 from ..extensions import Blueprint, limiter
 from ..sales import cancellation, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
-from . import store
+from . import qr, store
 from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
@@ -75,6 +76,27 @@ def cancel_ticket(ticket_id):
     user = security.current_user()
     ticket = callers_ticket(ticket_id, user)
     return cancellation.cancel(ticket, by_staff=user["role"] == security.ADMIN, now=utcnow())
+
+
+class NotAdmissible(ApiError):
+    status_code, code = 409, "not_admissible"
+    message = "This ticket has no door code: it is not confirmed"
+
+
+@bp.route("/<ticket_id>/qr.svg")
+@jwt_required()
+@bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
+@bp.response(200, content_type="image/svg+xml", description="The door code as a QR code (SVG)")
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
+@bp.error(409, NotAdmissible.message, "`not_admissible`: pending, expired, cancelled or refunded")
+@bp.doc(security=security.BEARER_AUTH)
+def ticket_qr(ticket_id):
+    """The ticket's door code as a QR code, to show at the door (its owner, door staff, admins)."""
+    ticket = callers_ticket(ticket_id, security.current_user())
+    if ticket["status"] != "confirmed" or not ticket.get("code"):
+        raise NotAdmissible()
+    return Response(qr.svg(ticket["code"]), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
 
 def callers_ticket(ticket_id, user):

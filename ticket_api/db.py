@@ -66,8 +66,11 @@ INDEXES = {
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),
         IndexModel("unsettledIntent", name="intents_to_cancel"),
-        # One event's tickets by status: a cancelled event's to settle, the staff's list and numbers.
+        # One event's tickets of one status: a cancelled event's to settle, the staff's list by status.
         IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
+        # One event's tickets whatever their status: the staff's list. (MongoDB
+        # could use the prefix of `event_status`; the embedded server needs the exact fields.)
+        IndexModel("event", name="by_event"),
         # Charges a dead request left marked in flight, for `reconcile`.
         IndexModel([("status", ASCENDING), ("chargingSince", ASCENDING)], name="charges_in_flight"),
     ],

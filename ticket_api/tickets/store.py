@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
 
+STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
 HOLDING = ("pending", "confirmed")
 # A hold is not released while a charge for it may still be running: longer than any Stripe
 # call lasts (timeout x (retries + 1)), short enough that a crashed charge frees the seats.
@@ -73,6 +74,37 @@ def list_page(*, page, limit):
         *WITH_EVENT,
     ]
     return list(tickets.aggregate(pipeline)), tickets.count_documents({})
+
+
+def list_for_event(event, *, status=None, page=None, limit=None):
+    """The event's tickets (of one status, or all), newest first, each with its `holder`
+    and `event` (the one given): every one, or the page `page` (1-based) of `limit`.
+
+    The holder is the ticket's user (`_id`, `username`, `email`), looked up in the same
+    aggregation; a ticket with no user (a walk-in's) shows the `holder` stored on it; a
+    ticket whose user was deleted shows none.
+    """
+    paging = [] if page is None else [{"$skip": (page - 1) * limit}, {"$limit": limit}]
+    pipeline = [
+        {"$match": of_event(event["_id"], status)},
+        {"$sort": {"createdAt": -1, "_id": -1}},
+        *paging,
+        {"$lookup": {"from": "users", "localField": "user", "foreignField": "_id", "as": "account",
+                     "pipeline": [{"$project": {"username": 1, "email": 1}}]}},
+        {"$set": {"holder": {"$ifNull": [{"$first": "$account"}, "$holder"]}}},
+        {"$unset": "account"},
+    ]
+    return [{**ticket, "event": event} for ticket in get_db().tickets.aggregate(pipeline)]
+
+
+def count_for_event(event_id, *, status=None):
+    return get_db().tickets.count_documents(of_event(event_id, status))
+
+
+def of_event(event_id, status):
+    """The filter of an event's tickets, of one status or all: exactly the fields of
+    `by_event` or `event_status` (query shapes, `db.py`)."""
+    return {"event": event_id} if status is None else {"event": event_id, "status": status}
 
 
 def holding_for_event(event_id):

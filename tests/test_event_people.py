@@ -1,5 +1,5 @@
-"""Staff's view of an event's people: `GET /events/<id>/tickets` (JSON, or a CSV file with
-`Accept: text/csv`)."""
+"""Staff's view of an event's people and numbers: `GET /events/<id>/tickets` (JSON, or a
+CSV file with `Accept: text/csv`) and `GET /events/<id>/summary`."""
 
 import csv
 import io
@@ -9,12 +9,13 @@ import pytest
 from bson import ObjectId
 from pymongo import monitoring
 
-from support import db_id, lapse, pay, reserve
+from support import charge_refunded, db_id, lapse, pay, refund_at_stripe, reserve, stored
 from ticket_api import tickets
 from ticket_api.db import INDEXES
 
 CSV_COLUMNS = ["Ticket ID", "Status", "Quantity", "Amount (minor units)", "Currency", "Holder username",
                "Holder name", "Holder email", "Created at", "Checked in at"]
+NO_TICKETS = {"pending": 0, "confirmed": 0, "expired": 0, "cancelled": 0, "refunded": 0}
 
 
 def people(client, headers, event, query=""):
@@ -25,6 +26,10 @@ def as_csv(client, headers, event, query=""):
     response = client.get(f"/events/{event['_id']}/tickets?{query}", headers={**headers, "Accept": "text/csv"})
     assert response.status_code == 200, response.data
     return response, list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def summary(client, headers, event):
+    return client.get(f"/events/{event['_id']}/summary", headers=headers)
 
 
 def as_staff_see_it(client, admin, ticket, holder):
@@ -168,6 +173,7 @@ def test_another_events_tickets_are_not_shown_or_counted(client, auth, events):
     assert [ticket["_id"] for ticket in response.json] == [mine["_id"]]
     assert response.headers["X-Total-Count"] == confirmed.headers["X-Total-Count"] == "1"
     assert [ticket["_id"] for ticket in confirmed.json] == [mine["_id"]]
+    assert summary(client, events.admin, event).json["tickets"]["confirmed"] == 1
 
 
 class QueryLog(monitoring.CommandListener):
@@ -193,7 +199,7 @@ class QueryLog(monitoring.CommandListener):
 
 
 @pytest.mark.parametrize("query", ["", "?status=pending", "?limit=1&page=2"])
-@pytest.mark.parametrize("route", ["tickets"])
+@pytest.mark.parametrize("route", ["tickets", "summary"])
 def test_every_query_names_exactly_an_index_s_fields(make_app, auth, events, client, route, query):
     """The embedded database scans the whole collection for any other shape (`db.py`)."""
     log = QueryLog()
@@ -211,7 +217,7 @@ def test_every_query_names_exactly_an_index_s_fields(make_app, auth, events, cli
         assert set(found) in indexes, found
 
 
-@pytest.mark.parametrize("route", ["tickets"])
+@pytest.mark.parametrize("route", ["tickets", "summary"])
 def test_staff_only(client, auth, events, route):
     event = events.create()
 
@@ -222,7 +228,7 @@ def test_staff_only(client, auth, events, route):
     assert (a_user.status_code, a_user.json) == (403, {"message": "Admins only"})
 
 
-@pytest.mark.parametrize("route", ["tickets"])
+@pytest.mark.parametrize("route", ["tickets", "summary"])
 def test_an_unknown_event_is_404_and_a_malformed_id_400(client, events, route):
     unknown = client.get(f"/events/{ObjectId()}/{route}", headers=events.admin)
     malformed = client.get(f"/events/nope/{route}", headers=events.admin)
@@ -331,10 +337,84 @@ def test_json_unless_csv_is_asked_for(client, events, accept):
     assert (response.status_code, response.mimetype, response.json) == (200, "application/json", [])
 
 
-def test_the_csv_alternative_is_documented(client):
+def test_the_csv_alternative_and_the_summary_are_documented(client):
     paths = client.get("/openapi.json").json["paths"]
 
     listed = paths["/events/{event_id}/tickets"]["get"]
     assert set(listed["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     assert "Accept: text/csv" in listed["responses"]["200"]["description"]
     assert {parameter["name"] for parameter in listed["parameters"]} >= {"status", "page", "limit"}
+    counts = paths["/events/{event_id}/summary"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert counts["schema"]["$ref"].endswith("/EventSummary")
+
+
+# The summary
+
+
+def test_the_summary_of_a_mixed_sale(client, auth, events, database, stand_in):
+    """A free ticket (1 seat), paid ones of 2 (checked in), 1 (1000 refunded in Stripe's
+    dashboard) and 3 seats (refunded by staff), a hold of 2, a lapsed hold, a hold given up,
+    and another event's ticket."""
+    event = events.create(capacity=20, price=0)
+    admin, buyer = events.admin, Buyer(auth)
+    reserve(client, buyer.headers, event)
+    assert client.patch(f"/events/{event['_id']}", json={"price": 2500}, headers=admin).status_code == 200
+    checked_in, partly_refunded, refunded = (reserve(client, buyer.headers, event, quantity=seats).json
+                                             for seats in (2, 1, 3))
+    intents = {ticket["_id"]: pay(client, buyer.headers, ticket).json["paymentId"]
+               for ticket in (checked_in, partly_refunded, refunded)}
+    database.tickets.update_one({"_id": db_id(checked_in)}, {"$set": {"checkedInAt": datetime.now(UTC)}})
+    partial = refund_at_stripe(stand_in, intents[partly_refunded["_id"]], amount=1000)
+    assert client.post("/payment/webhook", **partial).status_code == 200
+    assert client.post(f"/tickets/{refunded['_id']}/cancel", headers=admin).json["status"] == "refunded"
+    reserve(client, buyer.headers, event, quantity=2)
+    lapse(database, reserve(client, buyer.headers, event).json)
+    given_up = reserve(client, buyer.headers, event).json
+    assert client.post(f"/tickets/{given_up['_id']}/cancel", headers=buyer.headers).status_code == 200
+    other = events.create(name="other", capacity=5, price=2500)
+    assert pay(client, buyer.headers, reserve(client, buyer.headers, other).json).status_code == 200
+
+    response = summary(client, admin, event)
+    # Then Stripe's report of staff's refund arrives: a refunded ticket's money is counted once.
+    assert client.post("/payment/webhook", **charge_refunded(intents[refunded["_id"]])).status_code == 200
+    assert stored(database, refunded)["refundedAmount"] == 7500
+    reported = summary(client, admin, event)
+
+    assert response.status_code == 200
+    assert response.json == reported.json == {
+        "capacity": 20, "held": 2, "sold": 4, "available": 14, "checkedIn": 2,
+        "tickets": {"pending": 1, "confirmed": 3, "expired": 1, "cancelled": 1, "refunded": 1},
+        "revenue": {"currency": "usd", "gross": 15000, "refunded": 8500, "net": 6500},
+    }
+
+
+def test_the_summary_of_an_event_with_no_tickets(client, events):
+    event = events.create(capacity=10, price=2500, currency="EUR")
+
+    response = summary(client, events.admin, event)
+
+    assert response.json == {"capacity": 10, "held": 0, "sold": 0, "available": 10, "checkedIn": 0,
+                             "tickets": NO_TICKETS,
+                             "revenue": {"currency": "eur", "gross": 0, "refunded": 0, "net": 0}}
+
+
+def test_no_seats_available_is_never_below_zero(client, auth, events, database):
+    """A capacity lowered in the database under the seats sold (the API refuses it)."""
+    event = events.create(capacity=3, price=0)
+    reserve(client, Buyer(auth).headers, event, quantity=3)
+    database.events.update_one({"_id": db_id(event)}, {"$set": {"capacity": 1}})
+
+    response = summary(client, events.admin, event)
+
+    assert (response.json["capacity"], response.json["sold"], response.json["available"]) == (1, 3, 0)
+
+
+def test_a_lapsed_hold_is_released_before_it_is_counted(client, auth, events, database):
+    event = events.create(capacity=10, price=2500)
+    buyer = Buyer(auth)
+    lapse(database, reserve(client, buyer.headers, event, quantity=4).json)
+
+    response = summary(client, events.admin, event)
+
+    assert (response.json["held"], response.json["available"]) == (0, 10)
+    assert response.json["tickets"] == {**NO_TICKETS, "expired": 1}

@@ -68,7 +68,7 @@ INDEXES = {
         IndexModel("unsettledIntent", name="intents_to_cancel"),
         # One event's tickets of one status: a cancelled event's to settle, the staff's list by status.
         IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
-        # One event's tickets whatever their status: the staff's list. (MongoDB
+        # One event's tickets whatever their status: the staff's list and its summary. (MongoDB
         # could use the prefix of `event_status`; the embedded server needs the exact fields.)
         IndexModel("event", name="by_event"),
         # Charges a dead request left marked in flight, for `reconcile`.

@@ -18,6 +18,7 @@ from .schemas import (
     EventIdSchema,
     EventQuerySchema,
     EventSchema,
+    EventSummarySchema,
 )
 
 bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
@@ -141,6 +142,19 @@ def list_event_tickets(query, event_id):
         return tickets_csv.response(event_id, tickets.store.list_for_event(event, status=query.get("status")))
     total = tickets.store.count_for_event(event_id, status=query.get("status"))
     return tickets.store.list_for_event(event, **query), 200, {"X-Total-Count": str(total)}
+
+
+@bp.route("/<event_id>/summary")
+@security.admin_required
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.response(200, EventSummarySchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.error(404, EVENT_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def event_summary(event_id):
+    """An event's seats (held, sold, left, admitted), tickets by status, and money (admins)."""
+    return tickets.store.summary(event_as_now(event_id))
 
 
 def event_as_now(event_id):

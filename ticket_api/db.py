@@ -70,6 +70,9 @@ INDEXES = {
         IndexModel("code", unique=True, partialFilterExpression={"code": {"$type": "string"}}, name="code_unique"),
         # One event's tickets by status: a cancelled event's to settle, the staff's list and numbers.
         IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
+        # One event's tickets whatever their status: the staff's list and its summary. (MongoDB
+        # could use the prefix of `event_status`; the embedded server needs the exact fields.)
+        IndexModel("event", name="by_event"),
         # Charges a dead request left marked in flight, for `reconcile`.
         IndexModel([("status", ASCENDING), ("chargingSince", ASCENDING)], name="charges_in_flight"),
     ],

@@ -2,13 +2,14 @@ from flask import Response, current_app, request
 from flask_smorest import abort
 from flask_smorest.exceptions import PreconditionFailed
 
-from .. import security
+from .. import security, tickets
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint
 from ..sales import cancellation, settlement
 from ..schemas import TOTAL_COUNT_HEADER
-from . import listing, store
+from ..tickets.schemas import EventTicketsQuerySchema, TicketWithHolderSchema
+from . import listing, store, tickets_csv
 from .schemas import (
     EventCancelledSchema,
     EventCancelSchema,
@@ -17,11 +18,14 @@ from .schemas import (
     EventIdSchema,
     EventQuerySchema,
     EventSchema,
+    EventSummarySchema,
 )
 
 bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
 
 EVENT_NOT_FOUND = "Event not found"
+CSV_HEADER = {"Content-Disposition": {
+    "description": 'CSV only: `attachment; filename="event-<id>-tickets.csv"`', "schema": {"type": "string"}}}
 
 
 class StaleEdit(ApiError):
@@ -112,6 +116,51 @@ def cancel_event(fields, event_id):
     """
     event, pending = cancellation.cancel_event(event_id, reason=fields["reason"], now=utcnow())
     return {"event": event, "refundsPending": pending}, 202 if pending else 200
+
+
+@bp.route("/<event_id>/tickets")
+@security.admin_required
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.arguments(EventTicketsQuerySchema, location="query")
+@bp.response(200, TicketWithHolderSchema(many=True), headers=TOTAL_COUNT_HEADER)
+@bp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True, headers=CSV_HEADER,
+                 description="As `Accept` asks: a page of the tickets as JSON (the default; the total in "
+                 "`X-Total-Count`), or with `Accept: text/csv` every matching ticket as a CSV file to download")
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.error(404, EVENT_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def list_event_tickets(query, event_id):
+    """List an event's tickets with their holders, newest first (admins).
+
+    `?status=` keeps one status. Sent with `Accept: text/csv`, the answer is a CSV file of
+    every matching ticket (no paging; no door codes): ticket id, status, quantity, amount,
+    currency, holder username, name and email, created and checked-in times.
+    """
+    event = event_as_now(event_id)
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        return tickets_csv.response(event_id, tickets.store.list_for_event(event, status=query.get("status")))
+    total = tickets.store.count_for_event(event_id, status=query.get("status"))
+    return tickets.store.list_for_event(event, **query), 200, {"X-Total-Count": str(total)}
+
+
+@bp.route("/<event_id>/summary")
+@security.admin_required
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.response(200, EventSummarySchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.error(404, EVENT_NOT_FOUND)
+@bp.doc(security=security.BEARER_AUTH)
+def event_summary(event_id):
+    """An event's seats (held, sold, left, admitted), tickets by status, and money (admins)."""
+    return tickets.store.summary(event_as_now(event_id))
+
+
+def event_as_now(event_id):
+    """The event, its lapsed holds released first (as every read of seats does); else a 404."""
+    settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
+    return store.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
 
 
 def still_as_read(event):

@@ -157,3 +157,33 @@ class EventCancelledSchema(Schema):
     refundsPending = ma.fields.Integer(metadata={
         "description": "Tickets not settled yet (Stripe down, or time up): call again, or run `flask reconcile`",
         "example": 0})
+
+
+class TicketCountsSchema(Schema):
+    pending = ma.fields.Integer(metadata={"example": 3})
+    confirmed = ma.fields.Integer(metadata={"example": 120})
+    expired = ma.fields.Integer(metadata={"example": 14})
+    cancelled = ma.fields.Integer(metadata={"example": 2})
+    refunded = ma.fields.Integer(metadata={"example": 1})
+
+
+class RevenueSchema(Schema):
+    currency = ma.fields.String(metadata={"example": "usd"})
+    gross = ma.fields.Integer(metadata={"description": "Paid for confirmed and refunded tickets, minor units",
+                                        "example": 302500})
+    refunded = ma.fields.Integer(metadata={
+        "description": "Refunded tickets' amounts, and what was refunded of confirmed ones in Stripe's dashboard",
+        "example": 3500})
+    net = ma.fields.Integer(metadata={"description": "gross - refunded", "example": 299000})
+
+
+class EventSummarySchema(Schema):
+    """An event's seats (held, sold, left, admitted) and money, for staff."""
+
+    capacity = ma.fields.Integer(metadata={"example": 300})
+    held = ma.fields.Integer(metadata={"description": "Seats of pending tickets (unexpired holds)", "example": 5})
+    sold = ma.fields.Integer(metadata={"description": "Seats of confirmed tickets", "example": 240})
+    available = ma.fields.Integer(metadata={"description": "capacity - held - sold, never below 0", "example": 55})
+    checkedIn = ma.fields.Integer(metadata={"description": "Seats of tickets scanned at the door", "example": 0})
+    tickets = ma.fields.Nested(TicketCountsSchema, metadata={"description": "How many tickets have each status"})
+    revenue = ma.fields.Nested(RevenueSchema, metadata={"description": "In the event's currency's minor unit"})

@@ -1,11 +1,12 @@
-"""What holding seats accepts, and what a ticket shows: its event populated, its user as an id."""
+"""What holding seats accepts, and what a ticket shows: its event populated, its user as an
+id; for staff, also its holder."""
 
 import marshmallow as ma
 
 from ..events.schemas import EventSchema
-from ..schemas import DocumentSchema, ObjectIdField, Schema, StrictInteger, UtcDateTime
+from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime
+from .store import STATUSES
 
-STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
 PAID_WITH = ("card", "cash", "comp", "free")
 MAX_QUANTITY = 10
 
@@ -31,7 +32,8 @@ def paid_with(ticket):
 
 class TicketSchema(DocumentSchema):
     event = ma.fields.Nested(EventSchema)
-    user = ObjectIdField()
+    user = ObjectIdField(allow_none=True, dump_default=None,
+                         metadata={"description": "The owner's id; null for a walk-in's ticket (box office)"})
     quantity = ma.fields.Integer(metadata={"example": 2})
     amount = ma.fields.Integer(metadata={"description": "price x quantity, in minor units", "example": 5000})
     currency = ma.fields.String(metadata={"example": "usd"})
@@ -52,3 +54,26 @@ class TicketSchema(DocumentSchema):
     )
     checkedInAt = UtcDateTime(allow_none=True, dump_default=None,
                               metadata={"description": "When it was scanned at the door; null until then"})
+
+
+class HolderSchema(Schema):
+    """Who holds a ticket: its user's account, or a walk-in's name and email (no account)."""
+
+    id = ObjectIdField(data_key="_id", attribute="_id", metadata={"description": "The user's (none for a walk-in)"})
+    username = ma.fields.String(metadata={"example": "ada", "description": "The user's (none for a walk-in)"})
+    name = ma.fields.String(metadata={"example": "Ada Lovelace", "description": "A walk-in's (none for a user)"})
+    email = ma.fields.String(allow_none=True, metadata={"example": "ada@example.com"})
+
+
+class TicketWithHolderSchema(TicketSchema):
+    """A ticket as staff see it in an event's list: with its holder (null when its user
+    was deleted)."""
+
+    holder = ma.fields.Nested(HolderSchema, allow_none=True, dump_default=None)
+
+
+class EventTicketsQuerySchema(PageQuerySchema):
+    """`?status=` (one of the ticket statuses; all when absent), and a page of the list."""
+
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES),
+                              metadata={"description": "Only tickets of this status"})

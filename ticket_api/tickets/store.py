@@ -18,7 +18,9 @@ from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
 from . import codes
 
+STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
 HOLDING = ("pending", "confirmed")
+PAID = ("confirmed", "refunded")  # tickets whose money was taken (a refunded one's given back since)
 # A hold is not released while a charge for it may still be running: longer than any Stripe
 # call lasts (timeout x (retries + 1)), short enough that a crashed charge frees the seats.
 CHARGE_GRACE = timedelta(minutes=2)
@@ -86,6 +88,74 @@ def list_page(*, page, limit):
         *WITH_EVENT,
     ]
     return list(tickets.aggregate(pipeline)), tickets.count_documents({})
+
+
+def list_for_event(event, *, status=None, page=None, limit=None):
+    """The event's tickets (of one status, or all), newest first, each with its `holder`
+    and `event` (the one given): every one, or the page `page` (1-based) of `limit`.
+
+    The holder is the ticket's user (`_id`, `username`, `email`), looked up in the same
+    aggregation; a ticket with no user (a walk-in's) shows the `holder` stored on it; a
+    ticket whose user was deleted shows none.
+    """
+    paging = [] if page is None else [{"$skip": (page - 1) * limit}, {"$limit": limit}]
+    pipeline = [
+        {"$match": of_event(event["_id"], status)},
+        {"$sort": {"createdAt": -1, "_id": -1}},
+        *paging,
+        {"$lookup": {"from": "users", "localField": "user", "foreignField": "_id", "as": "account",
+                     "pipeline": [{"$project": {"username": 1, "email": 1}}]}},
+        {"$set": {"holder": {"$ifNull": [{"$first": "$account"}, "$holder"]}}},
+        {"$unset": "account"},
+    ]
+    return [{**ticket, "event": event} for ticket in get_db().tickets.aggregate(pipeline)]
+
+
+def count_for_event(event_id, *, status=None):
+    return get_db().tickets.count_documents(of_event(event_id, status))
+
+
+def of_event(event_id, status):
+    """The filter of an event's tickets, of one status or all: exactly the fields of
+    `by_event` or `event_status` (query shapes, `db.py`)."""
+    return {"event": event_id} if status is None else {"event": event_id, "status": status}
+
+
+def summary(event):
+    """The event's seats and money, from its tickets, in one aggregation (by status).
+
+    Seats: `held` by pending tickets, `sold` (confirmed), `available` (never below 0),
+    `checkedIn` (of tickets scanned at the door, whatever became of them since). Tickets
+    per status, every status present. Money, in minor units: `gross` is what paid
+    tickets brought in (confirmed and refunded ones), `refunded` what went back (refunded
+    tickets in full, and what was refunded of confirmed ones in Stripe's dashboard).
+    """
+    pipeline = [
+        {"$match": {"event": event["_id"]}},
+        {"$group": {
+            "_id": "$status",
+            "tickets": {"$sum": 1},
+            "seats": {"$sum": "$quantity"},
+            "amount": {"$sum": "$amount"},
+            "refundedAmount": {"$sum": "$refundedAmount"},
+            "checkedIn": {"$sum": {"$cond": [{"$ifNull": ["$checkedInAt", False]}, "$quantity", 0]}},
+        }},
+    ]
+    empty = {"tickets": 0, "seats": 0, "amount": 0, "refundedAmount": 0, "checkedIn": 0}
+    by_status = {status: empty for status in STATUSES}
+    by_status.update({row["_id"]: row for row in get_db().tickets.aggregate(pipeline)})
+    held, sold = by_status["pending"]["seats"], by_status["confirmed"]["seats"]
+    gross = sum(by_status[status]["amount"] for status in PAID)
+    refunded = by_status["refunded"]["amount"] + by_status["confirmed"]["refundedAmount"]
+    return {
+        "capacity": event["capacity"],
+        "held": held,
+        "sold": sold,
+        "available": max(event["capacity"] - held - sold, 0),
+        "checkedIn": sum(totals["checkedIn"] for totals in by_status.values()),
+        "tickets": {status: by_status[status]["tickets"] for status in STATUSES},
+        "revenue": {"currency": event["currency"], "gross": gross, "refunded": refunded, "net": gross - refunded},
+    }
 
 
 def holding_for_event(event_id):

@@ -6,11 +6,12 @@ from .. import security, tickets
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint
-from ..sales import cancellation, settlement
+from ..sales import cancellation, reservations, settlement
 from ..schemas import TOTAL_COUNT_HEADER
 from ..tickets.schemas import EventTicketsQuerySchema, TicketWithHolderSchema
 from . import listing, store, tickets_csv
 from .schemas import (
+    BoxOfficeSaleSchema,
     EventCancelledSchema,
     EventCancelSchema,
     EventCreateSchema,
@@ -169,3 +170,25 @@ def still_as_read(event):
         bp.check_etag(event, EventSchema)
     except PreconditionFailed:
         raise StaleEdit() from None
+
+
+@bp.route("/<event_id>/tickets", methods=["POST"])
+@security.admin_required
+@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
+@bp.arguments(BoxOfficeSaleSchema)
+@bp.response(201, TicketWithHolderSchema)
+@bp.error(401, security.MISSING_TOKEN)
+@bp.error(403, security.ADMINS_ONLY)
+@bp.error(404, EVENT_NOT_FOUND, "No such event; or `user_not_found`: no account has this email (give a `name`)")
+@bp.error(409, "Sold out", "Sold out; or `event_cancelled`")
+@bp.doc(security=security.BEARER_AUTH)
+def sell_at_box_office(sale, event_id):
+    """Sell seats for cash, or give them, at the box office (admins): confirmed at once.
+
+    To a registered user (`email` alone: the ticket is theirs, in their tickets) or a
+    walk-in (`name`, maybe `email`). Counts against capacity like any sale, not against
+    `maxPerUser`; sells while the show is on.
+    """
+    walk_in = {"name": sale["name"], "email": sale.get("email")} if "name" in sale else None
+    return reservations.sell_at_box_office(event_id=event_id, quantity=sale["quantity"], paid_with=sale["paidWith"],
+                                           email=sale.get("email"), walk_in=walk_in, now=utcnow())

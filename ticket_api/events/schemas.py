@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 
+from ..auth.schemas import LowercaseEmail
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime, UtcInput
 from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
 
@@ -187,3 +188,20 @@ class EventSummarySchema(Schema):
     checkedIn = ma.fields.Integer(metadata={"description": "Seats of tickets scanned at the door", "example": 0})
     tickets = ma.fields.Nested(TicketCountsSchema, metadata={"description": "How many tickets have each status"})
     revenue = ma.fields.Nested(RevenueSchema, metadata={"description": "In the event's currency's minor unit"})
+
+
+class BoxOfficeSaleSchema(Schema):
+    """A sale at the door: to a registered user's `email` (who then owns it), or to a
+    walk-in's `name` (and maybe `email`)."""
+
+    quantity = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=100), metadata={"example": 2})
+    paidWith = ma.fields.String(required=True, validate=ma.validate.OneOf(["cash", "comp"]),
+                                metadata={"description": "`cash` (the price) or `comp` (given, 0)"})
+    email = LowercaseEmail(validate=ma.validate.Length(max=254), metadata={"example": "ada@example.com"})
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200),
+                            metadata={"example": "Grace Hopper", "description": "A walk-in's (no account)"})
+
+    @ma.validates_schema
+    def someone(self, data, **kwargs):
+        if "name" not in data and "email" not in data:
+            raise ma.ValidationError("Give a registered user's email, or a walk-in's name.", "name")

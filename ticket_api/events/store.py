@@ -142,7 +142,7 @@ def list_page(*, upcoming, page, limit, now):
     return list(cursor), events.count_documents(query)
 
 
-def take_seats(event, quantity, *, now):
+def take_seats(event, quantity, *, now, after_start=False):
     """Take `quantity` seats of `event` (as just read), in one atomic conditional update.
 
     Its filter re-checks the rule on the stored event: it matches only while the event
@@ -150,14 +150,16 @@ def take_seats(event, quantity, *, now):
     left, so no interleaving of processes can sell a seat twice, or sell one of a
     cancelled event. (Not an `$expr` comparing the two fields: query shapes, `db.py`.)
     It also matches only while the price and currency are those read, so a ticket's
-    amount is always the price at the moment its seats were taken.
+    amount is always the price at the moment its seats were taken. `after_start`: the box
+    office, which sells at the door while the show is on, is not held to the start.
 
     :return: the event as read, with the seats taken; None when the filter no longer
         matched (the event changed since it was read).
     """
     capacity = event["capacity"]
+    not_started = {} if after_start else {"date": {"$gt": now}}
     taken = get_db().events.update_one(
-        {"_id": event["_id"], **NOT_CANCELLED, "date": {"$gt": now}, "capacity": capacity,
+        {"_id": event["_id"], **NOT_CANCELLED, **not_started, "capacity": capacity,
          "seatsTaken": {"$lte": capacity - quantity}, "price": event["price"], "currency": event["currency"]},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count

@@ -1,4 +1,6 @@
-"""Holding seats: a ticket for the seats taken, or the seats given back."""
+"""Holding seats: a ticket for the seats taken, or the seats given back. Online (`reserve`)
+and at the box office (`sell_at_box_office`): the same atomic update of the event's seats,
+so neither can oversell the other."""
 
 from datetime import timedelta
 
@@ -21,20 +23,10 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     :raise UserGone: the token outlived its user.
     """
     event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now)
-    ticket = {
-        "_id": ObjectId(),
-        "event": event_id,
-        "user": user_id,
-        "quantity": quantity,
-        "amount": event["price"] * quantity,
-        "currency": event["currency"],
-        "status": "confirmed" if event["price"] == 0 else "pending",
-        "paidWith": "free" if event["price"] == 0 else None,
-        "expiresAt": None if event["price"] == 0 else now + timedelta(minutes=hold_minutes),
-        "createdAt": now,
-        "updatedAt": now,
-        "__v": 0,
-    }
+    free = event["price"] == 0
+    ticket = new_ticket(event, quantity, now=now, user=user_id, status="confirmed" if free else "pending",
+                        amount=event["price"] * quantity, paid_with="free" if free else None,
+                        expires_at=None if free else now + timedelta(minutes=hold_minutes))
     try:
         if auth.store.get(user_id) is None:
             raise auth.store.UserGone()
@@ -42,13 +34,57 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     except (auth.store.UserGone, seats.SeatLimit):
         events.store.give_back_seats(event_id, quantity, now=now)
         raise
+    return {**store(ticket, now=now), "event": event}
+
+
+def sell_at_box_office(*, event_id, quantity, paid_with, email=None, walk_in=None, now):
+    """Sell seats for cash, or give them (`comp`), at the door: confirmed at once, to a
+    walk-in (`walk_in`: name, maybe email) or else to the user with `email`. Counted
+    against capacity like any sale, and in the user's seats, but not limited by
+    `maxPerUser`. The show may have started: the box office sells while it is on.
+
+    :return: the ticket, with its event and its holder (the walk-in, or the user's account).
+    :raise UserGone: no user has `email`; EventNotFound, EventCancelled, SoldOut.
+    """
+    user = None if walk_in else auth.store.get_by_email(email)
+    if walk_in is None and user is None:
+        raise auth.store.UserGone()
+    event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now, after_start=True)
+    ticket = new_ticket(event, quantity, now=now, user=user and user["_id"], status="confirmed", paid_with=paid_with,
+                        amount=event["price"] * quantity if paid_with == "cash" else 0, expires_at=None)
+    if walk_in:
+        ticket["holder"] = walk_in
+    seats.hold_for_user(ticket)
+    holder = walk_in or {"_id": user["_id"], "username": user["username"], "email": user["email"]}
+    return {**store(ticket, now=now), "event": event, "holder": holder}
+
+
+def new_ticket(event, quantity, *, now, user, status, amount, paid_with, expires_at):
+    return {
+        "_id": ObjectId(),
+        "event": event["_id"],
+        "user": user,
+        "quantity": quantity,
+        "amount": amount,
+        "currency": event["currency"],
+        "status": status,
+        "paidWith": paid_with,
+        "expiresAt": expires_at,
+        "createdAt": now,
+        "updatedAt": now,
+        "__v": 0,
+    }
+
+
+def store(ticket, *, now):
+    """Store the ticket whose seats are taken; if that fails, give them back, unless the
+    ticket may be stored all the same."""
     try:
-        ticket = tickets.store.insert(ticket)
+        return tickets.store.insert(ticket)
     except PyMongoError:
         if not might_be_stored(ticket["_id"]):
             seats.give_back(ticket, now=now)
         raise
-    return {**ticket, "event": event}
 
 
 def might_be_stored(ticket_id):

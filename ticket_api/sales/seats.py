@@ -30,7 +30,7 @@ class SeatLimit(ApiError):
         "seat_limit"
 
 
-def take(event_id, quantity, *, now):
+def take(event_id, quantity, *, now, after_start=False):
     """Take the seats in one conditional update of the event, or say why not.
 
     The event is read, the rule decided on what was read, and the update's filter
@@ -38,6 +38,7 @@ def take(event_id, quantity, *, now):
     again (a bounded number of times). Lapsed holds are not released here: see
     `settlement.take_seats_releasing_lapsed_holds`.
 
+    :param after_start: for the box office, which sells while the show is on.
     :return: the event with the seats taken.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken.
     """
@@ -47,11 +48,11 @@ def take(event_id, quantity, *, now):
             raise EventNotFound()
         if events.store.status_of(event) == events.store.CANCELLED:
             raise EventCancelled()
-        if event["date"] <= now:
+        if event["date"] <= now and not after_start:
             raise EventStarted()
         if event["capacity"] - event["seatsTaken"] < quantity:
             raise SoldOut()
-        if (taken := events.store.take_seats(event, quantity, now=now)) is not None:
+        if (taken := events.store.take_seats(event, quantity, now=now, after_start=after_start)) is not None:
             return taken
     raise KeptChanging(f"event {event_id}: seats not taken after {MAX_ATTEMPTS} attempts")
 

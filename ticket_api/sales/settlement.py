@@ -36,7 +36,7 @@ class RefundedSeatsGone(ApiError):
     message = "The hold expired and its seats were sold meanwhile: the payment was refunded"
 
 
-def take_seats_releasing_lapsed_holds(event_id, quantity, *, now):
+def take_seats_releasing_lapsed_holds(event_id, quantity, *, now, after_start=False):
     """`seats.take`; when too few are left, the event's lapsed holds are released first
     (if it has any) and the seats tried again. The scan for lapsed holds is spared while
     seats are plentiful, and never skipped when it matters.
@@ -46,7 +46,7 @@ def take_seats_releasing_lapsed_holds(event_id, quantity, *, now):
     """
     for _ in range(MAX_ATTEMPTS):
         try:
-            return seats.take(event_id, quantity, now=now)
+            return seats.take(event_id, quantity, now=now, after_start=after_start)
         except seats.SoldOut:
             if not release_lapsed_holds(now=now, event_id=event_id):
                 raise

@@ -125,7 +125,7 @@ def test_signup_with_a_taken_email_any_case_is_409(client, auth):
     response = client.post("/auth/signup", json=signup_body(username="other", email="ADA@example.com"))
 
     assert response.status_code == 409
-    assert response.json == {"message": "User already exists"}
+    assert response.json == {"message": "User already exists", "code": "user_exists"}
 
 
 def test_signup_with_a_taken_username_any_case_is_409(client, auth, database):
@@ -134,7 +134,7 @@ def test_signup_with_a_taken_username_any_case_is_409(client, auth, database):
     response = client.post("/auth/signup", json=signup_body(username="ADA", email="other@example.com"))
 
     assert response.status_code == 409
-    assert response.json == {"message": "User already exists"}
+    assert response.json == {"message": "User already exists", "code": "user_exists"}
     assert database.users.count_documents({}) == 1
 
 
@@ -155,7 +155,7 @@ def test_login_of_an_unknown_email_is_404(client):
     response = client.post("/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
 
     assert response.status_code == 404
-    assert response.json == {"message": "User not found"}
+    assert response.json == {"message": "User not found", "code": "user_not_found"}
 
 
 def test_login_with_a_wrong_password_is_400(client, auth):
@@ -164,7 +164,7 @@ def test_login_with_a_wrong_password_is_400(client, auth):
     response = client.post("/auth/login", json={"email": user["email"], "password": "wrong password"})
 
     assert response.status_code == 400
-    assert response.json == {"message": "Invalid credentials"}
+    assert response.json == {"message": "Invalid credentials", "code": "invalid_credentials"}
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_logout_revokes_the_token_at_once(app, client, auth, database):
     assert response.json == {"message": "Logged out"}
     refused = client.get("/auth/tickets", headers=headers)
     assert refused.status_code == 401
-    assert refused.json == {"message": "Token has been revoked"}
+    assert refused.json == {"message": "Token has been revoked", "code": "unauthorized"}
     with app.app_context():
         claims = decode_token(headers["Authorization"].split()[1])
     revoked = database.revoked_tokens.find_one()
@@ -232,7 +232,7 @@ def test_my_tickets_needs_a_token(client):
     response = client.get("/auth/tickets")
 
     assert response.status_code == 401
-    assert response.json == {"message": "Missing or malformed token"}
+    assert response.json == {"message": "Missing or malformed token", "code": "unauthorized"}
 
 
 def test_my_tickets_of_a_deleted_user_is_404(client, auth, database):
@@ -299,7 +299,7 @@ def test_me_needs_a_token(client):
     response = client.get("/auth/me")
 
     assert response.status_code == 401
-    assert response.json == {"message": "Missing or malformed token"}
+    assert response.json == {"message": "Missing or malformed token", "code": "unauthorized"}
 
 
 def test_me_of_a_deleted_user_is_404(client, auth, database):

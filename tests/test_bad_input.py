@@ -46,7 +46,8 @@ def test_a_body_json_cannot_carry_into_our_fields_is_400_and_stores_nothing(clie
     response = client.post(path, data=body, content_type="application/json", headers=admin)
 
     assert response.status_code == 400, response.json
-    assert response.json == {"message": "Invalid data", "errors": {"json": ["Invalid JSON body."]}}
+    assert response.json == {"message": "Invalid data", "code": "invalid_json",
+                             "errors": {"json": ["Invalid JSON body."]}}
     assert documents(database) == before
 
 

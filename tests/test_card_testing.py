@@ -62,5 +62,5 @@ def test_stripes_own_error_text_is_logged_not_returned(client, buyer, held, capl
     with caplog.at_level(logging.WARNING):
         response = pay(client, buyer, held, token="tok_doesNotExist")
 
-    assert response.json == {"message": "Stripe refused the request"}
+    assert response.json == {"message": "Stripe refused the request", "code": "payment_refused"}
     assert any("tok_doesNotExist" in record.getMessage() for record in caplog.records)

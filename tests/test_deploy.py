@@ -176,7 +176,7 @@ def test_a_body_over_the_limit_is_a_json_413_from_nginx(deployment):
     response, body = deployment.request("POST", "/auth/signup", b"x" * (2 * 1024 * 1024))
 
     assert response.status == 413
-    assert body == {"message": "Request Entity Too Large"}
+    assert body == {"message": "Request Entity Too Large", "code": "payload_too_large"}
 
 
 def test_the_log_has_one_line_per_request_with_its_id_and_no_secrets(deployment):

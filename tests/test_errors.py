@@ -1,4 +1,4 @@
-"""Every failure is JSON `{"message": ...}`, with the right status, and changes nothing."""
+"""Every failure is JSON `{"message": ..., "code": ...}`, with the right status, and changes nothing."""
 
 import logging
 
@@ -9,14 +9,14 @@ def test_unknown_route_is_404_json(client):
     response = client.get("/no/such/route")
 
     assert response.status_code == 404
-    assert response.json == {"message": "Not Found"}
+    assert response.json == {"message": "Not Found", "code": "not_found"}
 
 
 def test_wrong_method_is_405_json(client):
     response = client.delete("/auth/login")
 
     assert response.status_code == 405
-    assert response.json == {"message": "Method Not Allowed"}
+    assert response.json == {"message": "Method Not Allowed", "code": "method_not_allowed"}
 
 
 def test_body_over_one_mebibyte_is_413_json(client, database):
@@ -25,7 +25,7 @@ def test_body_over_one_mebibyte_is_413_json(client, database):
     response = client.post("/auth/signup", data=body, content_type="application/json")
 
     assert response.status_code == 413
-    assert response.json == {"message": "Request Entity Too Large"}
+    assert response.json == {"message": "Request Entity Too Large", "code": "payload_too_large"}
     assert database.users.count_documents({}) == 0
 
 
@@ -67,7 +67,7 @@ def test_a_bug_is_500_with_no_detail_and_a_logged_traceback(app, caplog):
         response = app.test_client().get("/broken")
 
     assert response.status_code == 500
-    assert response.json == {"message": "Internal server error"}
+    assert response.json == {"message": "Internal server error", "code": "internal_error"}
     assert "secret internals" not in response.get_data(as_text=True)
     assert "secret internals" in caplog.text
     assert "Traceback" in caplog.text

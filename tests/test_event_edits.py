@@ -225,8 +225,9 @@ def test_editing_an_event_needs_an_admin(client, auth, events, database):
     anonymous = client.patch(f"/events/{event['_id']}", json={"name": "x"})
     plain_user = client.patch(f"/events/{event['_id']}", json={"name": "x"}, headers=auth.user_headers())
 
-    assert (anonymous.status_code, anonymous.json) == (401, {"message": "Missing or malformed token"})
-    assert (plain_user.status_code, plain_user.json) == (403, {"message": "Admins only"})
+    assert (anonymous.status_code, anonymous.json) == (401, {"message": "Missing or malformed token",
+                                                             "code": "unauthorized"})
+    assert (plain_user.status_code, plain_user.json) == (403, {"message": "Admins only", "code": "forbidden"})
     assert database.events.find_one()["name"] == "Jazz night"
 
 
@@ -234,7 +235,7 @@ def test_editing_an_unknown_event_is_404_and_a_malformed_id_400(client, events):
     unknown = client.patch(f"/events/{ObjectId()}", json={"name": "x"}, headers=events.admin)
     malformed = client.patch("/events/123", json={"name": "x"}, headers=events.admin)
 
-    assert (unknown.status_code, unknown.json) == (404, {"message": "Event not found"})
+    assert (unknown.status_code, unknown.json) == (404, {"message": "Event not found", "code": "event_not_found"})
     assert malformed.status_code == 400
     assert malformed.json["errors"] == {"path": {"event_id": ["Not a valid id."]}}
 
@@ -436,7 +437,7 @@ def test_an_edit_between_a_reservations_read_and_its_write_leaves_it_sold_out(sp
     response = reserve(spied.app.test_client(), auth.user_headers(), event)
 
     assert spied.outcome().status_code == 200
-    assert (response.status_code, response.json) == (409, {"message": "Sold out"})
+    assert (response.status_code, response.json) == (409, {"message": "Sold out", "code": "sold_out"})
     assert (database.events.find_one()["capacity"], seats_taken(database, event)) == (2, 2)
 
 
@@ -571,7 +572,7 @@ def test_shrinking_the_capacity_raced_against_fifty_buyers_never_leaves_it_below
     sold = sum(status == 201 for status, _ in results)
     held = sum(ticket["quantity"] for ticket in database.tickets.find({"status": "pending"}))
     assert sold == held == stored_event["seatsTaken"] <= stored_event["capacity"]
-    assert all(body == {"message": "Sold out"} for status, body in results if status != 201)
+    assert all(body == {"message": "Sold out", "code": "sold_out"} for status, body in results if status != 201)
     assert all(status == 200 or body["code"] == CAPACITY_BELOW_SOLD for _, status, body in edits), edits
     applied = [capacity for capacity, status, _ in edits if status == 200]
     assert stored_event["capacity"] in [60, *applied]

@@ -224,8 +224,9 @@ def test_staff_only(client, auth, events, route):
     no_token = client.get(f"/events/{event['_id']}/{route}")
     a_user = client.get(f"/events/{event['_id']}/{route}", headers=auth.user_headers())
 
-    assert (no_token.status_code, no_token.json) == (401, {"message": "Missing or malformed token"})
-    assert (a_user.status_code, a_user.json) == (403, {"message": "Admins only"})
+    assert (no_token.status_code, no_token.json) == (401, {"message": "Missing or malformed token",
+                                                           "code": "unauthorized"})
+    assert (a_user.status_code, a_user.json) == (403, {"message": "Admins only", "code": "forbidden"})
 
 
 @pytest.mark.parametrize("route", ["tickets", "summary"])
@@ -233,7 +234,7 @@ def test_an_unknown_event_is_404_and_a_malformed_id_400(client, events, route):
     unknown = client.get(f"/events/{ObjectId()}/{route}", headers=events.admin)
     malformed = client.get(f"/events/nope/{route}", headers=events.admin)
 
-    assert (unknown.status_code, unknown.json) == (404, {"message": "Event not found"})
+    assert (unknown.status_code, unknown.json) == (404, {"message": "Event not found", "code": "event_not_found"})
     assert malformed.status_code == 400
 
 
@@ -249,7 +250,7 @@ def test_a_bad_query_is_400(client, events, query):
 def test_an_unknown_status_says_which_are_known(client, events):
     response = people(client, events.admin, events.create(), "status=sold")
 
-    assert response.json == {"message": "Invalid data", "errors": {"query": {"status": [
+    assert response.json == {"message": "Invalid data", "code": "invalid_data", "errors": {"query": {"status": [
         "Must be one of: pending, confirmed, expired, cancelled, refunded."]}}}
 
 

@@ -120,9 +120,9 @@ def test_creating_an_event_needs_an_admin(client, auth, database):
     plain_user = client.post("/events", json=valid_event(), headers=auth.user_headers())
 
     assert anonymous.status_code == 401
-    assert anonymous.json == {"message": "Missing or malformed token"}
+    assert anonymous.json == {"message": "Missing or malformed token", "code": "unauthorized"}
     assert plain_user.status_code == 403
-    assert plain_user.json == {"message": "Admins only"}
+    assert plain_user.json == {"message": "Admins only", "code": "forbidden"}
     assert database.events.count_documents({}) == 0
 
 
@@ -197,7 +197,7 @@ def test_an_unknown_event_is_404(client):
     response = client.get(f"/events/{ObjectId()}")
 
     assert response.status_code == 404
-    assert response.json == {"message": "Event not found"}
+    assert response.json == {"message": "Event not found", "code": "event_not_found"}
 
 
 @pytest.mark.parametrize(

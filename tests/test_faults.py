@@ -14,7 +14,8 @@ SIGNUP = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
 
 def assert_json_5xx(response):
     assert response.status_code in (500, 503), response.get_data(as_text=True)
-    assert set(response.json) == {"message"}
+    assert response.json["code"] == {500: "internal_error", 503: "database_unavailable"}[response.status_code]
+    assert set(response.json) == {"message", "code"}
 
 
 @pytest.mark.parametrize("close_connection", [False, True])

@@ -24,4 +24,4 @@ def test_healthz_is_503_when_the_database_is_gone(make_app):
     assert response.status_code == 503
     assert response.json == {"status": "unavailable"}
     assert down_elsewhere.status_code == 503
-    assert down_elsewhere.json == {"message": "Database unavailable"}
+    assert down_elsewhere.json == {"message": "Database unavailable", "code": "database_unavailable"}

@@ -40,7 +40,8 @@ def test_an_idempotency_key_with_another_body_is_400(client, buyer, held):
     response = pay(client, headers, held, token=VISA)
 
     assert response.status_code == 400
-    assert response.json == {"message": "This Idempotency-Key was used for a different request"}
+    assert response.json == {"message": "This Idempotency-Key was used for a different request",
+                             "code": "idempotency_key_reused"}
 
 
 def test_idempotency_keys_belong_to_their_user(client, auth, held, buyer):
@@ -63,4 +64,5 @@ def test_a_key_whose_first_request_is_still_running_is_409(client, buyer, held, 
     response = pay(client, {**buyer, "Idempotency-Key": "busy"}, held)
 
     assert response.status_code == 409
-    assert response.json == {"message": "A request with this Idempotency-Key is still running"}
+    assert response.json == {"message": "A request with this Idempotency-Key is still running",
+                             "code": "idempotency_key_in_use"}

@@ -29,7 +29,7 @@ from ticket_api.db import utcnow
 from ticket_api.events.store import mark_cancelled
 from ticket_api.sales import seats, settlement
 
-IN_PROGRESS = {"message": "A payment for this ticket is already in progress"}
+IN_PROGRESS = {"message": "A payment for this ticket is already in progress", "code": "payment_in_progress"}
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_a_seat_update_that_meets_a_started_event_takes_nothing(spied, auth, eve
     response = reserve(spied.app.test_client(), headers, event)
 
     spied.outcome()
-    assert (response.status_code, response.json) == (400, {"message": "Event already started"})
+    assert (response.status_code, response.json) == (400, {"message": "Event already started", "code": "event_started"})
     assert seats_taken(database, event) == 0
 
 
@@ -39,7 +39,7 @@ def test_seats_taken_by_another_buyer_between_the_read_and_the_write_are_not_sol
     response = reserve(spied.app.test_client(), headers, event, quantity=2)
 
     assert spied.outcome().status_code == 201
-    assert (response.status_code, response.json) == (409, {"message": "Sold out"})
+    assert (response.status_code, response.json) == (409, {"message": "Sold out", "code": "sold_out"})
     assert seats_taken(database, event) == 1
 
 
@@ -118,6 +118,6 @@ def test_an_event_that_started_earlier_today_is_refused_at_once(counted, auth, e
 
     response = reserve(worker, headers, event)
 
-    assert (response.status_code, response.json) == (400, {"message": "Event already started"})
+    assert (response.status_code, response.json) == (400, {"message": "Event already started", "code": "event_started"})
     assert [sent for sent in log.sent if sent[1] == "events"] == [("find", "events")]
     assert seats_taken(database, event) == 0

@@ -125,5 +125,5 @@ def test_usernames_are_compared_in_any_case(client, auth, database):
     response = signup(client, "other@example.com", username="gRACE")
 
     assert response.status_code == 409
-    assert response.json == {"message": "User already exists"}
+    assert response.json == {"message": "User already exists", "code": "user_exists"}
     assert [user["username"] for user in database.users.find()] == ["Grace"]

@@ -49,7 +49,7 @@ def test_database_down_then_back(make_app, own_database):
         response = client.open(path, method=method, json=body, headers=headers)
         elapsed = time.monotonic() - started
         assert response.status_code == 503, (method, path, response.status_code)
-        assert response.json == {"message": "Database unavailable"}, (method, path)
+        assert response.json == {"message": "Database unavailable", "code": "database_unavailable"}, (method, path)
         assert elapsed < 10 * TIMEOUT_MS / 1000, (method, path, elapsed)  # bounded, not pymongo's 30 s
 
     own_database.start()  # the same files, the same port

@@ -23,7 +23,7 @@ def test_stand_in_down_is_502_and_paying_works_once_it_is_back(make_app, own_sta
     keyed = {**buyer, "Idempotency-Key": "retry-me"}
     down = pay(client, keyed, ticket)
     assert down.status_code == 502
-    assert down.json == {"message": "Payment provider unavailable"}
+    assert down.json == {"message": "Payment provider unavailable", "code": "payment_provider_unavailable"}
     assert stored(database, ticket)["status"] == "pending"
     assert "chargingSince" not in stored(database, ticket)
     assert database.payments.count_documents({}) == 0

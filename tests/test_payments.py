@@ -100,7 +100,7 @@ def test_a_different_amount_is_400_and_charges_nothing(client, buyer, held, stan
     response = pay(client, buyer, held, amount=1)
 
     assert response.status_code == 400
-    assert response.json == {"message": "Amount does not match"}
+    assert response.json == {"message": "Amount does not match", "code": "amount_mismatch", "expected": 5000}
     assert intents_for(stand_in, held) == []
     assert stored(database, held)["status"] == "pending"
 
@@ -109,7 +109,7 @@ def test_someone_elses_ticket_is_404_and_charges_nothing(client, auth, held, sta
     response = pay(client, auth.user_headers(), held)
 
     assert response.status_code == 404
-    assert response.json == {"message": "Ticket not found"}
+    assert response.json == {"message": "Ticket not found", "code": "ticket_not_found"}
     assert intents_for(stand_in, held) == []
 
 
@@ -125,7 +125,7 @@ def test_an_expired_hold_is_409_and_charges_nothing(client, buyer, held, stand_i
     response = pay(client, buyer, held)
 
     assert response.status_code == 409
-    assert response.json == {"message": "Hold expired"}
+    assert response.json == {"message": "Hold expired", "code": "hold_expired"}
     assert intents_for(stand_in, held) == []
 
 
@@ -135,7 +135,7 @@ def test_a_paid_ticket_cannot_be_paid_again(client, buyer, held, stand_in):
     again = pay(client, buyer, held)
 
     assert again.status_code == 409
-    assert again.json == {"message": "Ticket already paid"}
+    assert again.json == {"message": "Ticket already paid", "code": "already_paid"}
     assert len(intents_for(stand_in, held)) == 1
 
 
@@ -146,7 +146,7 @@ def test_a_free_ticket_needs_no_payment(client, events, buyer, stand_in):
     response = pay(client, buyer, ticket)
 
     assert response.status_code == 409
-    assert response.json == {"message": "Free tickets need no payment"}
+    assert response.json == {"message": "Free tickets need no payment", "code": "free_ticket"}
     assert intents_for(stand_in, ticket) == []
 
 
@@ -244,7 +244,8 @@ def test_an_unknown_payment_method_is_400_and_charges_nothing(client, buyer, hel
     response = pay(client, buyer, held, token="pm_card_doesNotExist")
 
     assert response.status_code == 400
-    assert response.json == {"message": "Stripe refused the request"}  # Stripe's own words are logged only
+    # Stripe's own words are logged only
+    assert response.json == {"message": "Stripe refused the request", "code": "payment_refused"}
     assert charged(stand_in, held) == []
     assert "chargingSince" not in stored(database, held)
 

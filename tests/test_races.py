@@ -49,7 +49,7 @@ def assert_never_oversold(client, database, event, results, held_before=0):
     available = client.get(f"/events/{event['_id']}").json["ticketsAvailable"]
 
     assert sold <= event["capacity"]
-    assert all(body == {"message": "Sold out"} for _, body in losers), losers[:3]
+    assert all(body == {"message": "Sold out", "code": "sold_out"} for _, body in losers), losers[:3]
     assert sold == seats_held(database, event["_id"])
     assert available == event["capacity"] - seats_held(database, event["_id"])
     assert all(quantity > available for quantity, _ in losers)

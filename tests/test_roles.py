@@ -48,7 +48,7 @@ def test_the_promoted_users_next_token_passes_admin_required(client, runner, aut
 
     assert admin_response.status_code == 200
     assert plain_response.status_code == 403
-    assert plain_response.json == {"message": "Admins only"}
+    assert plain_response.json == {"message": "Admins only", "code": "forbidden"}
     assert anonymous.status_code == 401
 
 

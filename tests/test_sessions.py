@@ -14,9 +14,9 @@ from ticket_api import auth as auth_package
 from ticket_api import db
 
 NEW_PASSWORD = "a brand new horse"
-REVOKED = {"message": "Token has been revoked"}
+REVOKED = {"message": "Token has been revoked", "code": "unauthorized"}
 PASSWORD_CHANGED_REFUSAL = {"message": "Token has been revoked", "code": "unauthorized"}
-INVALID_TOKEN = {"message": "Invalid token"}
+INVALID_TOKEN = {"message": "Invalid token", "code": "unauthorized"}
 USER_NOT_FOUND = {"message": "User not found", "code": "user_not_found"}
 INVALID_CREDENTIALS = {"message": "Invalid credentials", "code": "invalid_credentials"}
 
@@ -109,7 +109,7 @@ def test_an_expired_refresh_token_is_refused(app, client, ada):
     response = refresh(client, expired)
 
     assert response.status_code == 401
-    assert response.json == {"message": "Token has expired"}
+    assert response.json == {"message": "Token has expired", "code": "unauthorized"}
 
 
 def b64(data):
@@ -208,7 +208,8 @@ def test_logout_with_an_empty_json_body_logs_out_and_a_mistyped_refresh_token_is
 
     assert (empty.status_code, empty.json) == (200, {"message": "Logged out"})
     assert mistyped.status_code == 400
-    assert mistyped.json == {"message": "Invalid data", "errors": {"json": {"refreshToken": ["Not a valid string."]}}}
+    assert mistyped.json == {"message": "Invalid data", "code": "invalid_data",
+                             "errors": {"json": {"refreshToken": ["Not a valid string."]}}}
 
 
 def test_logout_with_a_tampered_refresh_token_revokes_nothing(app, client, database, auth, session):
@@ -241,8 +242,7 @@ def test_a_password_change_ends_every_session_of_the_old_password(client, auth, 
 def test_after_a_password_change_only_the_new_password_logs_in(client, ada, session):
     assert change_password(client, session["token"]).status_code == 200
 
-    assert client.post("/auth/login", json={"email": ada["email"], "password": PASSWORD}).json == {
-        "message": "Invalid credentials"}
+    assert client.post("/auth/login", json={"email": ada["email"], "password": PASSWORD}).json == INVALID_CREDENTIALS
     assert log_in(client, ada["email"], NEW_PASSWORD)
 
 
@@ -358,7 +358,7 @@ def test_a_password_change_needs_a_token(client):
     response = client.post("/auth/password", json={"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD})
 
     assert response.status_code == 401
-    assert response.json == {"message": "Missing or malformed token"}
+    assert response.json == {"message": "Missing or malformed token", "code": "unauthorized"}
 
 
 def test_a_deleted_users_password_change_is_404(client, database, ada, session):

@@ -175,7 +175,8 @@ def test_a_hold_being_charged_is_not_given_up(client, buyer, held, event, databa
     response = cancel(client, buyer, held)
 
     assert response.status_code == 409
-    assert response.json["message"] == "A payment for this ticket is already in progress"
+    assert response.json == {"message": "A payment for this ticket is already in progress",
+                             "code": "payment_in_progress"}
     assert seats_taken(database, event) == 2
 
 

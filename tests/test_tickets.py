@@ -59,7 +59,7 @@ def test_fewer_seats_left_than_asked_is_409_sold_out(client, auth, events, datab
     none_left = reserve(client, headers, event, quantity=1)
 
     assert too_many.status_code == 409
-    assert too_many.json == {"message": "Sold out"}
+    assert too_many.json == {"message": "Sold out", "code": "sold_out"}
     assert the_rest.status_code == 201
     assert none_left.status_code == 409
     assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 0
@@ -72,7 +72,7 @@ def test_an_event_already_started_is_400(client, auth, events, database):
     response = reserve(client, auth.user_headers(), event)
 
     assert response.status_code == 400
-    assert response.json == {"message": "Event already started"}
+    assert response.json == {"message": "Event already started", "code": "event_started"}
     assert database.tickets.count_documents({}) == 0
 
 
@@ -80,7 +80,7 @@ def test_an_unknown_event_is_404(client, auth):
     response = client.post("/tickets", json={"eventId": str(ObjectId())}, headers=auth.user_headers())
 
     assert response.status_code == 404
-    assert response.json == {"message": "Event not found"}
+    assert response.json == {"message": "Event not found", "code": "event_not_found"}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ def test_a_failed_ticket_insert_gives_the_seats_back(client, auth, events, datab
     response = reserve(client, headers, event, quantity=2)
 
     assert response.status_code == 500
-    assert response.json == {"message": "Internal server error"}
+    assert response.json == {"message": "Internal server error", "code": "internal_error"}
     assert database.tickets.count_documents({}) == 0
     assert database.events.find_one()["seatsTaken"] == 0
 
@@ -154,7 +154,7 @@ def test_someone_elses_ticket_is_404(client, auth, events):
     response = client.get(f"/tickets/{ticket['_id']}", headers=auth.user_headers())
 
     assert response.status_code == 404
-    assert response.json == {"message": "Ticket not found"}
+    assert response.json == {"message": "Ticket not found", "code": "ticket_not_found"}
 
 
 @pytest.mark.parametrize("ticket_id, status", [(str(ObjectId()), 404), ("nope", 400), ("0" * 25, 400)])
@@ -185,7 +185,7 @@ def test_a_bad_ticket_list_query_is_400(client, events, query):
 
 def test_listing_every_ticket_needs_an_admin(client, auth):
     assert client.get("/tickets").status_code == 401
-    assert client.get("/tickets", headers=auth.user_headers()).json == {"message": "Admins only"}
+    assert client.get("/tickets", headers=auth.user_headers()).json == {"message": "Admins only", "code": "forbidden"}
 
 
 def test_my_tickets_are_mine_newest_first_with_their_events(client, auth, events):

@@ -36,7 +36,7 @@ def test_a_token_whose_sub_is_not_an_id_is_401(app, client, database, method, pa
                                        headers={**bearer(forged(app, subject)), "Idempotency-Key": "k1"})
 
     assert response.status_code == 401, response.json
-    assert response.json == {"message": "Invalid token"}
+    assert response.json == {"message": "Invalid token", "code": "unauthorized"}
     assert sum(database[name].count_documents({}) for name in database.list_collection_names()) == 0
 
 

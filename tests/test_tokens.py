@@ -59,8 +59,9 @@ def test_every_bad_token_is_401_json(app, client, auth, case):
 
     assert response.status_code == 401
     assert response.is_json
-    assert set(response.json) == {"message"}
+    assert set(response.json) == {"message", "code"}
     assert response.json["message"]
+    assert response.json["code"] == "unauthorized"
 
 
 def test_a_revoked_token_is_refused_by_another_app_on_the_same_database(make_app, client, auth):
@@ -70,7 +71,7 @@ def test_a_revoked_token_is_refused_by_another_app_on_the_same_database(make_app
     response = make_app().test_client().get("/auth/tickets", headers=headers)
 
     assert response.status_code == 401
-    assert response.json == {"message": "Token has been revoked"}
+    assert response.json == {"message": "Token has been revoked", "code": "unauthorized"}
 
 
 def test_twenty_racing_signups_with_one_email_make_one_user(app, database):

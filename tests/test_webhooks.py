@@ -48,7 +48,7 @@ def test_a_webhook_with_a_bad_or_missing_signature_is_400(client, held, secret, 
     response = client.post("/payment/webhook", **request)
 
     assert response.status_code == 400
-    assert response.json == {"message": "Invalid webhook signature or payload"}
+    assert response.json == {"message": "Invalid webhook signature or payload", "code": "invalid_data"}
     assert database.stripe_events.count_documents({}) == 0
 
 

@@ -1,16 +1,39 @@
-"""One place that turns every failure into `{"message": ...}` with the right status."""
+"""One place that turns every failure into `{"message": ..., "code": ...}` with the right status."""
 
 import logging
+import re
 
 import marshmallow as ma
 from flask_limiter import RateLimitExceeded
 from pymongo.errors import ConnectionFailure
+from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger(__name__)
 
 INVALID_DATA = "Invalid data"
+INVALID_JSON_BODY = "Invalid JSON body."
 INTERNAL_ERROR = "Internal server error"
 DATABASE_UNAVAILABLE = "Database unavailable"
+
+# The code of an error that names none of its own, by its status (API.md, "Error codes"):
+# werkzeug's 404/405/413, flask-limiter's 429, flask-smorest's validation 400, a bare
+# `ApiError(message, 403)`. A status not listed is named after its reason phrase
+# ("Precondition Failed": `precondition_failed`).
+CODES_BY_STATUS = {
+    400: "invalid_data",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def code_for_status(status):
+    return CODES_BY_STATUS.get(status) or re.sub(r"\W+", "_", HTTP_STATUS_CODES.get(status, "error").lower())
 
 
 class ErrorSchema(ma.Schema):
@@ -28,8 +51,8 @@ class ErrorSchema(ma.Schema):
 
 
 class ApiError(Exception):
-    """A domain failure the client can act on: carries its status, message and, where the
-    contract gives one, its stable `code` (API.md, "Error codes").
+    """A domain failure the client can act on: carries its status, message and stable
+    `code` (API.md, "Error codes"; None: its status's, `code_for_status`).
 
     Subclass it with them as class attributes, or raise it with them.
     """
@@ -44,7 +67,7 @@ class ApiError(Exception):
         self.status_code = status_code or self.status_code
 
     def body(self):
-        return {"message": self.message, **({"code": self.code} if self.code else {})}
+        return {"message": self.message, "code": self.code or code_for_status(self.status_code)}
 
     def headers(self):
         return {}
@@ -56,6 +79,16 @@ class UnsupportedMediaType(ApiError):
 
     status_code, message, code = 415, "Send the body as JSON (Content-Type: application/json)", \
         "unsupported_media_type"
+
+
+class InvalidJson(ApiError):
+    """A body declared JSON that is not (or that `extensions.loads` refuses): flask-smorest's
+    validation reply, with its own code."""
+
+    status_code, message, code = 400, INVALID_DATA, "invalid_json"
+
+    def body(self):
+        return {**super().body(), "errors": {"json": [INVALID_JSON_BODY]}}
 
 
 class KeptChanging(RuntimeError):
@@ -76,7 +109,7 @@ def http_error_response(error):
         body["errors"] = data.get("errors", data.get("messages"))
     else:
         body = {"message": data.get("message") or describe(error)}
-    return body, error.code, headers
+    return {**body, "code": code_for_status(error.code)}, error.code, headers
 
 
 def describe(error):
@@ -97,9 +130,9 @@ def register_error_handlers(app):
     @app.errorhandler(ConnectionFailure)
     def handle_database_down(error):
         log.error("database unreachable: %s", error)
-        return {"message": DATABASE_UNAVAILABLE}, 503
+        return {"message": DATABASE_UNAVAILABLE, "code": "database_unavailable"}, 503
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):
         log.exception("unhandled error")
-        return {"message": INTERNAL_ERROR}, 500
+        return {"message": INTERNAL_ERROR, "code": code_for_status(500)}, 500

@@ -1,11 +1,12 @@
 """The extension singletons, bound to an app by `init_app` in `create_app`.
 
 `Api` and `Blueprint` are flask-smorest's, tuned to this API's dialect: validation
-errors are 400 (not 422) and every error body is `{"message": ..., "errors"?: ...}`.
+errors are 400 (not 422) and every error body is `{"message": ..., "code": ..., "errors"?: ...}`.
 
 Every JSON body is read by `loads` (through the parser and through Flask's
-`request.get_json`, see `JSONProvider`): what it refuses is a 400 "Invalid JSON body."
-before any code sees the value, so no field or store has to guard against it.
+`request.get_json`, see `JSONProvider`): what it refuses is a 400 `invalid_json`
+("Invalid JSON body.") before any code sees the value, so no field or store has to
+guard against it.
 """
 
 import json
@@ -113,6 +114,9 @@ class Parser(FlaskParser):
                 raise errors.UnsupportedMediaType()
             return core.missing
         return loads(body)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise errors.InvalidJson() from error
 
 
 OPTIONAL_IF_MATCH = {

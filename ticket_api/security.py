@@ -150,10 +150,11 @@ def admin_required(view):
 
 
 def init_jwt(jwt):
-    """Every token failure is a 401 with `{"message": ...}`, and revoked tokens are refused."""
+    """Every token failure is a 401 `{"message": ..., "code": "unauthorized"}`, and revoked
+    tokens are refused."""
 
     def unauthorized(message):
-        return {"message": message}, 401
+        return ApiError(message, 401).body(), 401
 
     @jwt.token_verification_loader
     def names_a_user(jwt_header, jwt_payload):

@@ -2,7 +2,6 @@ from flask import current_app, request
 from flask_jwt_extended import decode_token, get_jwt, jwt_required
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
-from flask_smorest import abort
 from jwt import InvalidTokenError
 
 from .. import security, tickets
@@ -27,25 +26,30 @@ from .schemas import (
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
 
-USER_EXISTS = "User already exists"
-USER_NOT_FOUND = store.UserGone.message
-INVALID_CREDENTIALS = "Invalid credentials"
 RATE_LIMITED = "Too many requests (10 per 1 minute); try again later"
+
+
+class UserTaken(ApiError):
+    status_code, message, code = 409, "User already exists", "user_exists"
 
 
 class UsernameReserved(ApiError):
     status_code, message, code = 409, "This username is reserved", "username_reserved"
 
 
+class UnknownEmail(store.UserGone):
+    """A login for an email nobody signed up with: answered as a deleted user is."""
+
+
 class InvalidCredentials(ApiError):
-    status_code, message, code = 400, INVALID_CREDENTIALS, "invalid_credentials"
+    status_code, message, code = 400, "Invalid credentials", "invalid_credentials"
 
 
 @bp.route("/signup", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
 @bp.arguments(SignupSchema)
 @bp.response(201, UserSchema)
-@bp.error(409, USER_EXISTS, f"{USER_EXISTS}; or `{UsernameReserved.code}`: a name staff use")
+@bp.error(409, UserTaken.message, f"{UserTaken.message}; or `{UsernameReserved.code}`: a name staff use")
 @bp.error(429, RATE_LIMITED, "Too many signups from this address; see `Retry-After`")
 def signup(fields):
     """Create an account (role `user`)."""
@@ -55,24 +59,24 @@ def signup(fields):
     try:
         return store.create(password_hash=password_hash, now=utcnow(), **fields)
     except store.UserExists:
-        abort(409, message=USER_EXISTS)
+        raise UserTaken() from None
 
 
 @bp.route("/login", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
 @bp.arguments(LoginSchema)
 @bp.response(201, LoginResultSchema)
-@bp.error(400, INVALID_CREDENTIALS)
-@bp.error(404, USER_NOT_FOUND)
+@bp.error(400, InvalidCredentials.message)
+@bp.error(404, UnknownEmail.message)
 @bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
 def login(credentials):
     """Exchange email and password for an access token and a refresh token."""
     attempt = failed_logins.count(credentials["email"], get_remote_address(), now=utcnow())
     user = store.get_by_email(credentials["email"])
     if user is None:
-        abort(404, message=USER_NOT_FOUND)
+        raise UnknownEmail()
     if not security.password_matches(credentials["password"], user["passwordHash"]):
-        abort(400, message=INVALID_CREDENTIALS)
+        raise InvalidCredentials()
     attempt.forget()
     return {
         "message": "Logged in",
@@ -125,7 +129,7 @@ def claims_of(token):
 @jwt_required(refresh=True)
 @bp.response(201, TokenSchema)
 @bp.error(401, security.TOKEN_REVOKED, "Expired, revoked, not a refresh token, or issued before the password changed")
-@bp.error(404, USER_NOT_FOUND)
+@bp.error(404, store.UserGone.message)
 @bp.doc(security=security.BEARER_AUTH)
 def refresh():
     """Exchange the refresh token sent as the bearer token for a new access token."""
@@ -138,7 +142,7 @@ def refresh():
 @jwt_required()
 @bp.response(200, UserSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, USER_NOT_FOUND)
+@bp.error(404, store.UserGone.message)
 @bp.doc(security=security.BEARER_AUTH)
 def me():
     """The caller's own account."""
@@ -149,9 +153,9 @@ def me():
 @jwt_required()
 @bp.arguments(PasswordChangeSchema)
 @bp.response(200, MessageSchema)
-@bp.error(400, INVALID_CREDENTIALS, f"`{InvalidCredentials.code}`: the current password is wrong")
+@bp.error(400, InvalidCredentials.message, f"`{InvalidCredentials.code}`: the current password is wrong")
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, USER_NOT_FOUND)
+@bp.error(404, store.UserGone.message)
 @bp.error(429, RATE_LIMITED, "Too many wrong passwords for this account (counted with failed logins)")
 @bp.doc(security=security.BEARER_AUTH)
 def change_password(fields):
@@ -179,7 +183,7 @@ def change_password(fields):
 @bp.arguments(MyTicketsQuerySchema, location="query")
 @bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, USER_NOT_FOUND)
+@bp.error(404, store.UserGone.message)
 @bp.doc(security=security.BEARER_AUTH)
 def my_tickets(page):
     """The caller's own tickets, newest first, each with its event: all of them, or a

@@ -1,12 +1,11 @@
 from flask import Response, current_app, request
-from flask_smorest import abort
 from flask_smorest.exceptions import PreconditionFailed
 
 from .. import security, tickets
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint
-from ..sales import cancellation, reservations, settlement
+from ..sales import cancellation, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER
 from ..tickets.schemas import EventTicketsQuerySchema, TicketWithHolderSchema
 from . import listing, store, tickets_csv
@@ -24,7 +23,6 @@ from .schemas import (
 
 bp = Blueprint("events", __name__, url_prefix="/events", description="Events and their seats")
 
-EVENT_NOT_FOUND = "Event not found"
 CSV_HEADER = {"Content-Disposition": {
     "description": 'CSV only: `attachment; filename="event-<id>-tickets.csv"`', "schema": {"type": "string"}}}
 
@@ -55,11 +53,14 @@ def list_events(query):
 @bp.etag
 @bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.response(200, EventSchema)
-@bp.error(404, EVENT_NOT_FOUND)
+@bp.error(404, seats.EventNotFound.message)
 def get_event(event_id):
     """Get one event, with the seats left (`ETag` of what is shown: `If-None-Match` -> 304)."""
     settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
-    return store.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
+    event = store.get(event_id)
+    if event is None:
+        raise seats.EventNotFound()
+    return event
 
 
 @bp.route("", methods=["POST"])
@@ -82,7 +83,7 @@ def create_event(fields):
 @bp.response(200, EventSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, EVENT_NOT_FOUND)
+@bp.error(404, seats.EventNotFound.message)
 @bp.error(409, store.EventCancelled.message,
           "`event_cancelled`; or `capacity_below_sold`: fewer seats than are already held and sold")
 @bp.doc(security=security.BEARER_AUTH)
@@ -95,7 +96,10 @@ def edit_event(changes, event_id):
     now = utcnow()
     settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
     approve = still_as_read if request.if_match else None
-    return store.edit(event_id, changes, now=now, approve=approve) or abort(404, message=EVENT_NOT_FOUND)
+    event = store.edit(event_id, changes, now=now, approve=approve)
+    if event is None:
+        raise seats.EventNotFound()
+    return event
 
 
 @bp.route("/<event_id>/cancel", methods=["POST"])
@@ -106,7 +110,7 @@ def edit_event(changes, event_id):
 @bp.alt_response(202, schema=EventCancelledSchema, description="Cancelled; some refunds are still to be made")
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, EVENT_NOT_FOUND)
+@bp.error(404, seats.EventNotFound.message)
 @bp.doc(security=security.BEARER_AUTH)
 def cancel_event(fields, event_id):
     """Cancel an event for good (admins): holds released, paid tickets refunded in full.
@@ -129,7 +133,7 @@ def cancel_event(fields, event_id):
                  "`X-Total-Count`), or with `Accept: text/csv` every matching ticket as a CSV file to download")
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, EVENT_NOT_FOUND)
+@bp.error(404, seats.EventNotFound.message)
 @bp.doc(security=security.BEARER_AUTH)
 def list_event_tickets(query, event_id):
     """List an event's tickets with their holders, newest first (admins).
@@ -151,7 +155,7 @@ def list_event_tickets(query, event_id):
 @bp.response(200, EventSummarySchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, EVENT_NOT_FOUND)
+@bp.error(404, seats.EventNotFound.message)
 @bp.doc(security=security.BEARER_AUTH)
 def event_summary(event_id):
     """An event's seats (held, sold, left, admitted), tickets by status, and money (admins)."""
@@ -161,7 +165,10 @@ def event_summary(event_id):
 def event_as_now(event_id):
     """The event, its lapsed holds released first (as every read of seats does); else a 404."""
     settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
-    return store.get(event_id) or abort(404, message=EVENT_NOT_FOUND)
+    event = store.get(event_id)
+    if event is None:
+        raise seats.EventNotFound()
+    return event
 
 
 def still_as_read(event):
@@ -179,7 +186,8 @@ def still_as_read(event):
 @bp.response(201, TicketWithHolderSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, EVENT_NOT_FOUND, "No such event; or `user_not_found`: no account has this email (give a `name`)")
+@bp.error(404, seats.EventNotFound.message,
+          "No such event; or `user_not_found`: no account has this email (give a `name`)")
 @bp.error(409, "Sold out", "Sold out; or `event_cancelled`")
 @bp.doc(security=security.BEARER_AUTH)
 def sell_at_box_office(sale, event_id):

@@ -34,15 +34,15 @@ class CardDeclined(ApiError):
 
 
 class StripeRefused(ApiError):
-    status_code, message = 400, "Stripe refused the request"
+    status_code, message, code = 400, "Stripe refused the request", "payment_refused"
 
 
 class ProviderUnavailable(ApiError):
-    status_code, message = 502, "Payment provider unavailable"
+    status_code, message, code = 502, "Payment provider unavailable", "payment_provider_unavailable"
 
 
 class InvalidWebhook(ApiError):
-    status_code, message = 400, "Invalid webhook signature or payload"
+    status_code, message, code = 400, "Invalid webhook signature or payload", "invalid_data"
 
 
 def init_app(app):

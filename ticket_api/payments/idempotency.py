@@ -23,15 +23,16 @@ MAX_KEY_LENGTH = 255
 
 
 class KeyInUse(ApiError):
-    status_code, message = 409, "A request with this Idempotency-Key is still running"
+    status_code, message, code = 409, "A request with this Idempotency-Key is still running", "idempotency_key_in_use"
 
 
 class KeyReused(ApiError):
-    status_code, message = 400, "This Idempotency-Key was used for a different request"
+    status_code, message, code = 400, "This Idempotency-Key was used for a different request", \
+        "idempotency_key_reused"
 
 
 class KeyTooLong(ApiError):
-    status_code, message = 400, f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters"
+    status_code, message, code = 400, f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters", "invalid_data"
 
 
 def idempotent(view):

@@ -13,23 +13,32 @@ from . import settlement
 
 
 class TicketNotFound(ApiError):
-    status_code, message = 404, "Ticket not found"
+    status_code, message, code = 404, "Ticket not found", "ticket_not_found"
 
 
 class AmountMismatch(ApiError):
-    status_code, message = 400, "Amount does not match"
+    """400 with the amount the ticket costs (`expected`), for the client to correct."""
+
+    status_code, message, code = 400, "Amount does not match", "amount_mismatch"
+
+    def __init__(self, expected):
+        super().__init__()
+        self.expected = expected
+
+    def body(self):
+        return {**super().body(), "expected": self.expected}
 
 
 class AlreadyPaid(ApiError):
-    status_code, message = 409, "Ticket already paid"
+    status_code, message, code = 409, "Ticket already paid", "already_paid"
 
 
 class FreeTicket(ApiError):
-    status_code, message = 409, "Free tickets need no payment"
+    status_code, message, code = 409, "Free tickets need no payment", "free_ticket"
 
 
 class HoldExpired(ApiError):
-    status_code, message = 409, "Hold expired"
+    status_code, message, code = 409, "Hold expired", "hold_expired"
 
 
 class TooManyAttempts(ApiError):
@@ -108,7 +117,7 @@ def why_not_payable(ticket, user_id, amount, now):
     if ticket is None or ticket["user"] != user_id:
         return TicketNotFound()
     if amount != ticket["amount"]:
-        return AmountMismatch()
+        return AmountMismatch(expected=ticket["amount"])
     if ticket["status"] == "confirmed":
         return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
     if ticket["status"] == "pending" and ticket["expiresAt"] > now:

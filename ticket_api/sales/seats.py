@@ -11,15 +11,15 @@ from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 
 
 class EventNotFound(ApiError):
-    status_code, message = 404, "Event not found"
+    status_code, message, code = 404, "Event not found", "event_not_found"
 
 
 class EventStarted(ApiError):
-    status_code, message = 400, "Event already started"
+    status_code, message, code = 400, "Event already started", "event_started"
 
 
 class SoldOut(ApiError):
-    status_code, message = 409, "Sold out"
+    status_code, message, code = 409, "Sold out", "sold_out"
 
 
 EventCancelled = events.store.EventCancelled  # raised by `take`, beside the errors above

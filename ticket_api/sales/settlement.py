@@ -28,11 +28,11 @@ STRIPE_CHECK_EVERY = timedelta(seconds=3)
 
 
 class PaymentInProgress(ApiError):
-    status_code, message = 409, "A payment for this ticket is already in progress"
+    status_code, message, code = 409, "A payment for this ticket is already in progress", "payment_in_progress"
 
 
 class RefundedSeatsGone(ApiError):
-    status_code = 409
+    status_code, code = 409, "hold_expired"
     message = "The hold expired and its seats were sold meanwhile: the payment was refunded"
 
 

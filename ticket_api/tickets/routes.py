@@ -1,19 +1,16 @@
 from flask import Response, current_app
 from flask_jwt_extended import get_jwt_identity, jwt_required
-from flask_smorest import abort
 
 from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
-from ..sales import cancellation, reservations, seats, settlement
+from ..sales import cancellation, checkout, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from . import qr, store
 from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
-
-TICKET_NOT_FOUND = "Ticket not found"
 
 
 @bp.route("", methods=["POST"])
@@ -43,7 +40,7 @@ def reserve(fields):
 @bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
+@bp.error(404, checkout.TicketNotFound.message, f"{checkout.TicketNotFound.message} (or not the caller's)")
 @bp.doc(security=security.BEARER_AUTH)
 def get_ticket(ticket_id):
     """Get one of the caller's tickets (admins: any ticket).
@@ -61,7 +58,7 @@ def get_ticket(ticket_id):
 @bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
+@bp.error(404, checkout.TicketNotFound.message, f"{checkout.TicketNotFound.message} (or not the caller's)")
 @bp.error(409, cancellation.RefundNotAllowed.message,
           "`refund_not_allowed` (the holder, past the event's `refundDeadline`), `checked_in` (the holder), "
           "`not_cancellable` (cancelled, refunded or expired already), `payment_in_progress`, `refund_in_progress`")
@@ -88,7 +85,7 @@ class NotAdmissible(ApiError):
 @bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, content_type="image/svg+xml", description="The door code as a QR code (SVG)")
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, TICKET_NOT_FOUND, f"{TICKET_NOT_FOUND} (or not the caller's)")
+@bp.error(404, checkout.TicketNotFound.message, f"{checkout.TicketNotFound.message} (or not the caller's)")
 @bp.error(409, NotAdmissible.message, "`not_admissible`: pending, expired, cancelled or refunded")
 @bp.doc(security=security.BEARER_AUTH)
 def ticket_qr(ticket_id):
@@ -104,7 +101,7 @@ def callers_ticket(ticket_id, user):
     tickets exist is nobody else's business)."""
     ticket = store.get(ticket_id)
     if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
-        abort(404, message=TICKET_NOT_FOUND)
+        raise checkout.TicketNotFound()
     return ticket
 
 

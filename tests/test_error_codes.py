@@ -1,5 +1,6 @@
 """Every error body carries its stable `code` beside the unchanged message (API.md, "Error
-codes"): each code of the table, provoked through HTTP, with the exact body."""
+codes"): each code of the table, provoked through HTTP, with the exact body; and the
+OpenAPI document shows the code in every documented error's example."""
 
 import pytest
 from bson import ObjectId
@@ -299,3 +300,55 @@ def test_a_replayed_error_keeps_its_code(client, buyer, held, body, code):
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert answer(replayed) == answer(first)
     assert replayed.json["code"] == code
+
+
+# The OpenAPI document
+
+
+def error_responses(spec):
+    """(path, method, status, the response with `$ref`s to shared responses followed)."""
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's own, not an operation
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status == "default" or int(status) >= 400:
+                    if "$ref" in response:
+                        response = spec["components"]["responses"][response["$ref"].rpartition("/")[2]]
+                    yield path, method, status, response
+
+
+# API.md gives `/healthz` its own body: `503 {"status": "unavailable"}`, not an error body.
+NOT_ERROR_BODIES = {("/healthz", "get", "503")}
+
+
+def test_every_documented_error_has_a_code_in_its_example(client):
+    spec = client.get("/openapi.json").json
+    documented = list(error_responses(spec))
+
+    assert len(documented) > 30
+    for path, method, status, response in documented:
+        if (path, method, status) in NOT_ERROR_BODIES:
+            continue
+        example = response["content"]["application/json"]["example"]
+        assert isinstance(example.get("code"), str) and example["code"], (path, method, status, example)
+        assert example["message"], (path, method, status, example)
+
+
+def test_the_examples_are_the_bodies_the_routes_answer(client):
+    spec = client.get("/openapi.json").json
+    examples = {(path, method, status): response["content"]["application/json"]["example"]
+                for path, method, status, response in error_responses(spec)
+                if (path, method, status) not in NOT_ERROR_BODIES}
+
+    assert examples["/tickets", "post", "409"] == {"message": "Sold out", "code": "sold_out"}
+    assert examples["/tickets", "post", "401"] == UNAUTHORIZED
+    assert examples["/events", "post", "403"] == {"message": "Admins only", "code": "forbidden"}
+    assert examples["/auth/login", "post", "404"] == {"message": "User not found", "code": "user_not_found"}
+    assert examples["/payment", "post", "400"] == {"message": "Amount does not match", "code": "amount_mismatch",
+                                                   "expected": 5000}
+    assert examples["/payment", "post", "402"] == {"message": "Your card was declined.", "code": "card_declined",
+                                                   "declineCode": "generic_decline"}
+    assert examples["/events/{event_id}", "get", "400"]["code"] == "invalid_data"
+    assert examples["/events", "get", "default"] == {"message": "Internal server error", "code": "internal_error"}
+    assert "code" in spec["components"]["schemas"]["Error"]["required"]

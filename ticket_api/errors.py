@@ -40,14 +40,16 @@ class ErrorSchema(ma.Schema):
     """The body of every error reply (documentation only: errors are built below)."""
 
     message = ma.fields.String(required=True, metadata={"example": "Invalid data"})
-    code = ma.fields.String(metadata={"description": "Stable, for programs (API.md, \"Error codes\")",
-                                      "example": "sold_out"})
+    code = ma.fields.String(required=True, metadata={"description": "Stable, for programs (API.md, \"Error codes\")",
+                                                     "example": "invalid_data"})
     errors = ma.fields.Dict(
         metadata={
             "description": "Validation errors, keyed by location (`json`, `query`) then field",
             "example": {"json": {"email": ["Not a valid email address."]}},
         }
     )
+    expected = ma.fields.Integer(metadata={"description": "`amount_mismatch`: the ticket's amount"})
+    declineCode = ma.fields.String(metadata={"description": "`card_declined`: Stripe's decline code"})
 
 
 class ApiError(Exception):

@@ -1,7 +1,8 @@
 """The extension singletons, bound to an app by `init_app` in `create_app`.
 
 `Api` and `Blueprint` are flask-smorest's, tuned to this API's dialect: validation
-errors are 400 (not 422) and every error body is `{"message": ..., "code": ..., "errors"?: ...}`.
+errors are 400 (not 422), every error body is `{"message": ..., "code": ..., "errors"?: ...}`,
+and every documented error shows its body, code included, as its example.
 
 Every JSON body is read by `loads` (through the parser and through Flask's
 `request.get_json`, see `JSONProvider`): what it refuses is a 400 `invalid_json`
@@ -9,6 +10,7 @@ Every JSON body is read by `loads` (through the parser and through Flask's
 guard against it.
 """
 
+import http
 import json
 import math
 
@@ -20,9 +22,10 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest.exceptions import NotModified
+from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.http import quote_etag
+from werkzeug.http import HTTP_STATUS_CODES, quote_etag
 
 from . import errors
 
@@ -158,13 +161,19 @@ class Blueprint(flask_smorest.Blueprint):
         return doc
 
     def error(self, status_code, message, description=None):
-        """Document an error reply a client must handle, with its exact body as the example."""
-        return self.alt_response(
-            status_code,
-            schema=errors.ErrorSchema,
-            description=description or message,
-            example={"message": message},
-        )
+        """Document an error reply a client must handle that no `ApiError` of ours makes (a
+        token refused, a rate limit), with its exact body, its code the status's, as the
+        example. For an `ApiError`, see `raises`."""
+        example = {"message": message, "code": errors.code_for_status(status_code)}
+        return self.alt_response(status_code, schema=errors.ErrorSchema, description=description or message,
+                                 example=example)
+
+    def raises(self, error, description=None):
+        """Document an `ApiError` (a class, or an instance for one that needs arguments) the
+        route raises, with its exact body, code included, as the example."""
+        error = error() if isinstance(error, type) else error
+        return self.alt_response(error.status_code, schema=errors.ErrorSchema,
+                                 description=description or error.message, example=error.body())
 
 
 class Api(flask_smorest.Api):
@@ -172,6 +181,30 @@ class Api(flask_smorest.Api):
 
     def handle_http_exception(self, error):
         return errors.http_error_response(error)
+
+    def _register_responses(self):
+        """flask-smorest's shared error responses (`BAD_REQUEST` for a route's validation
+        errors, `DEFAULT_ERROR`, `PRECONDITION_FAILED`...), each with its body as example."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response.update(schema=self.ERROR_SCHEMA, example=error_example(status))
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA,
+                    "example": error_example(500)}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def error_example(status):
+    """The body werkzeug's error of this status gets (`errors.http_error_response`)."""
+    if status == 400:
+        return {"message": errors.INVALID_DATA, "code": errors.code_for_status(400),
+                "errors": {"json": {"email": ["Not a valid email address."]}}}
+    if status == 500:
+        return {"message": errors.INTERNAL_ERROR, "code": errors.code_for_status(500)}
+    return {"message": HTTP_STATUS_CODES.get(status, status.phrase), "code": errors.code_for_status(status)}
 
 
 api = Api()

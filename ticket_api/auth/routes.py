@@ -49,7 +49,7 @@ class InvalidCredentials(ApiError):
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
 @bp.arguments(SignupSchema)
 @bp.response(201, UserSchema)
-@bp.error(409, UserTaken.message, f"{UserTaken.message}; or `{UsernameReserved.code}`: a name staff use")
+@bp.raises(UserTaken, f"{UserTaken.message}; or `{UsernameReserved.code}`: a name staff use")
 @bp.error(429, RATE_LIMITED, "Too many signups from this address; see `Retry-After`")
 def signup(fields):
     """Create an account (role `user`)."""
@@ -66,8 +66,8 @@ def signup(fields):
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
 @bp.arguments(LoginSchema)
 @bp.response(201, LoginResultSchema)
-@bp.error(400, InvalidCredentials.message)
-@bp.error(404, UnknownEmail.message)
+@bp.raises(InvalidCredentials)
+@bp.raises(UnknownEmail)
 @bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
 def login(credentials):
     """Exchange email and password for an access token and a refresh token."""
@@ -142,7 +142,7 @@ def refresh():
 @jwt_required()
 @bp.response(200, UserSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, store.UserGone.message)
+@bp.raises(store.UserGone)
 @bp.doc(security=security.BEARER_AUTH)
 def me():
     """The caller's own account."""

@@ -53,7 +53,7 @@ def list_events(query):
 @bp.etag
 @bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.response(200, EventSchema)
-@bp.error(404, seats.EventNotFound.message)
+@bp.raises(seats.EventNotFound)
 def get_event(event_id):
     """Get one event, with the seats left (`ETag` of what is shown: `If-None-Match` -> 304)."""
     settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)

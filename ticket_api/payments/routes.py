@@ -30,12 +30,13 @@ STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True
 @bp.response(200, PaymentResultSchema)
 @bp.alt_response(202, schema=PaymentActionSchema, description="Confirm in the browser (or 3-D Secure)")
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(402, gateway.CardDeclined.message, "The card was declined: the ticket stays pending")
-@bp.error(404, checkout.TicketNotFound.message, "No such ticket of the caller's (or the caller's account is gone)")
-@bp.error(409, checkout.AlreadyPaid.message, "Already paid, free, hold expired, or a payment in progress")
-@bp.error(429, checkout.TooManyAttempts.message, "Card testing: 5 declines on the ticket, or 10 by the account, "
-          "within an hour (the hold stays)")
-@bp.error(502, gateway.ProviderUnavailable.message)
+@bp.raises(checkout.AmountMismatch(expected=5000), "Invalid data; or the amount is not the ticket's (`expected`)")
+@bp.raises(gateway.CardDeclined(decline_code="generic_decline"), "The card was declined: the ticket stays pending")
+@bp.raises(checkout.TicketNotFound, "No such ticket of the caller's (or the caller's account is gone)")
+@bp.raises(checkout.AlreadyPaid, "Already paid, free, hold expired, or a payment in progress")
+@bp.raises(checkout.TooManyAttempts, "Card testing: 5 declines on the ticket, or 10 by the account, "
+           "within an hour (the hold stays)")
+@bp.raises(gateway.ProviderUnavailable)
 @bp.doc(security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
 def pay(fields):
     """Pay a held ticket: with `token` at once, without it in the browser (Stripe.js)."""
@@ -54,7 +55,7 @@ def pay(fields):
 
 @bp.route("/webhook", methods=["POST"])
 @bp.response(200, WebhookReceiptSchema)
-@bp.error(400, gateway.InvalidWebhook.message)
+@bp.raises(gateway.InvalidWebhook)
 @bp.doc(parameters=[STRIPE_SIGNATURE])
 def webhook():
     """Stripe's events (signed with `STRIPE_WEBHOOK_SECRET`): payments that finished later."""

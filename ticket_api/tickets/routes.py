@@ -19,9 +19,9 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding 
 @bp.arguments(TicketCreateSchema)
 @bp.response(201, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, seats.EventNotFound.message)
-@bp.error(409, seats.SoldOut.message,
-          "Sold out; or `seat_limit`: the account's limit for the event is reached; or `event_cancelled`")
+@bp.raises(seats.EventNotFound)
+@bp.raises(seats.SoldOut, f"Sold out; or `{seats.SeatLimit.code}`: the account's limit for the event is reached; "
+           f"or `{seats.EventCancelled.code}`")
 @bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
 @bp.doc(security=security.BEARER_AUTH)
 def reserve(fields):
@@ -40,7 +40,7 @@ def reserve(fields):
 @bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, checkout.TicketNotFound.message, f"{checkout.TicketNotFound.message} (or not the caller's)")
+@bp.raises(checkout.TicketNotFound, f"{checkout.TicketNotFound.message} (or not the caller's)")
 @bp.doc(security=security.BEARER_AUTH)
 def get_ticket(ticket_id):
     """Get one of the caller's tickets (admins: any ticket).

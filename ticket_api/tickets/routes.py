@@ -5,6 +5,7 @@ from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
+from ..payments import gateway
 from ..sales import cancellation, checkout, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from . import qr, store
@@ -58,11 +59,11 @@ def get_ticket(ticket_id):
 @bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, TicketSchema)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, checkout.TicketNotFound.message, f"{checkout.TicketNotFound.message} (or not the caller's)")
-@bp.error(409, cancellation.RefundNotAllowed.message,
-          "`refund_not_allowed` (the holder, past the event's `refundDeadline`), `checked_in` (the holder), "
-          "`not_cancellable` (cancelled, refunded or expired already), `payment_in_progress`, `refund_in_progress`")
-@bp.error(502, "Payment provider unavailable", "Stripe could not refund: nothing changed, try again")
+@bp.raises(checkout.TicketNotFound, f"{checkout.TicketNotFound.message} (or not the caller's)")
+@bp.raises(cancellation.RefundNotAllowed,
+           "`refund_not_allowed` (the holder, past the event's `refundDeadline`), `checked_in` (the holder), "
+           "`not_cancellable` (cancelled, refunded or expired already), `payment_in_progress`, `refund_in_progress`")
+@bp.raises(gateway.ProviderUnavailable, "Stripe could not refund: nothing changed, try again")
 @bp.doc(security=security.BEARER_AUTH)
 def cancel_ticket(ticket_id):
     """Give a ticket back: a hold released at once, a card-paid ticket refunded in full.

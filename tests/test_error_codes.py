@@ -7,7 +7,7 @@ from bson import ObjectId
 
 from support import VISA, bearer, begin, db_id, free_port, in_days, lapse, pay, reserve
 from ticket_api.db import utcnow
-from ticket_api.errors import CODES_BY_STATUS, ApiError
+from ticket_api.errors import CODES_BY_STATUS, INVALID_DATA, ApiError
 
 INVALID_JSON = {"message": "Invalid data", "code": "invalid_json", "errors": {"json": ["Invalid JSON body."]}}
 UNAUTHORIZED = {"message": "Missing or malformed token", "code": "unauthorized"}
@@ -323,23 +323,25 @@ def error_responses(spec):
 NOT_ERROR_BODIES = {("/healthz", "get", "503")}
 
 
-def codes_the_service_makes():
-    """The code of every `ApiError` (subclasses of subclasses too), and those
-    `errors.CODES_BY_STATUS` gives the errors of werkzeug, flask-limiter and the JWT checks."""
-    codes, pending = set(CODES_BY_STATUS.values()), [ApiError]
+def api_errors():
+    """Every `ApiError` class (subclasses of subclasses too)."""
+    found, pending = [], [ApiError]
     while pending:
         error = pending.pop()
         pending.extend(error.__subclasses__())
-        codes.add(error.code)
-    return codes - {None}
+        found.append(error)
+    return found
 
 
 def test_every_documented_error_has_a_code_in_its_example(client):
-    """And a code some reply carries: `bp.error(409, ...)` for an error that has a class of
-    its own shows `conflict`, which no reply says (`bp.raises(TheError)` shows its code)."""
+    """And the code its reply carries: `bp.error(409, SomeError.message)` for an error that
+    has a class of its own would show the status's code (`conflict`), not the class's
+    (`bp.raises(SomeError)` shows it)."""
     spec = client.get("/openapi.json").json
     documented = list(error_responses(spec))
-    made = codes_the_service_makes()
+    made = set(CODES_BY_STATUS.values()) | {error.code for error in api_errors()}
+    code_of_message = {(error.status_code, error.message): error.code for error in api_errors()
+                       if error.code and error.message != INVALID_DATA}  # validation's too: InvalidJson's
 
     assert len(documented) > 30
     for path, method, status, response in documented:
@@ -348,6 +350,8 @@ def test_every_documented_error_has_a_code_in_its_example(client):
         example = response["content"]["application/json"]["example"]
         assert example.get("code") in made, (path, method, status, example)
         assert example["message"], (path, method, status, example)
+        key = (int(status) if status != "default" else 500, example["message"])
+        assert example["code"] == code_of_message.get(key, example["code"]), (path, method, status, example)
 
 
 def test_the_examples_are_the_bodies_the_routes_answer(client):

@@ -129,7 +129,7 @@ def claims_of(token):
 @jwt_required(refresh=True)
 @bp.response(201, TokenSchema)
 @bp.error(401, security.TOKEN_REVOKED, "Expired, revoked, not a refresh token, or issued before the password changed")
-@bp.error(404, store.UserGone.message)
+@bp.raises(store.UserGone)
 @bp.doc(security=security.BEARER_AUTH)
 def refresh():
     """Exchange the refresh token sent as the bearer token for a new access token."""
@@ -153,9 +153,9 @@ def me():
 @jwt_required()
 @bp.arguments(PasswordChangeSchema)
 @bp.response(200, MessageSchema)
-@bp.error(400, InvalidCredentials.message, f"`{InvalidCredentials.code}`: the current password is wrong")
+@bp.raises(InvalidCredentials, "The current password is wrong")
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, store.UserGone.message)
+@bp.raises(store.UserGone)
 @bp.error(429, RATE_LIMITED, "Too many wrong passwords for this account (counted with failed logins)")
 @bp.doc(security=security.BEARER_AUTH)
 def change_password(fields):
@@ -183,7 +183,7 @@ def change_password(fields):
 @bp.arguments(MyTicketsQuerySchema, location="query")
 @bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, store.UserGone.message)
+@bp.raises(store.UserGone)
 @bp.doc(security=security.BEARER_AUTH)
 def my_tickets(page):
     """The caller's own tickets, newest first, each with its event: all of them, or a

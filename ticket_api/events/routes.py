@@ -83,9 +83,10 @@ def create_event(fields):
 @bp.response(200, EventSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, seats.EventNotFound.message)
-@bp.error(409, store.EventCancelled.message,
-          "`event_cancelled`; or `capacity_below_sold`: fewer seats than are already held and sold")
+@bp.raises(seats.EventNotFound)
+@bp.raises(store.EventCancelled,
+           f"`{store.EventCancelled.code}`; or `{store.CapacityBelowSold.code}`: fewer seats than are already held "
+           "and sold")
 @bp.doc(security=security.BEARER_AUTH)
 def edit_event(changes, event_id):
     """Edit an event (admins): any fields of a new event, validated as there.

@@ -111,7 +111,7 @@ def edit_event(changes, event_id):
 @bp.alt_response(202, schema=EventCancelledSchema, description="Cancelled; some refunds are still to be made")
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, seats.EventNotFound.message)
+@bp.raises(seats.EventNotFound)
 @bp.doc(security=security.BEARER_AUTH)
 def cancel_event(fields, event_id):
     """Cancel an event for good (admins): holds released, paid tickets refunded in full.

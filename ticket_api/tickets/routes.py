@@ -86,8 +86,8 @@ class NotAdmissible(ApiError):
 @bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, content_type="image/svg+xml", description="The door code as a QR code (SVG)")
 @bp.error(401, security.MISSING_TOKEN)
-@bp.error(404, checkout.TicketNotFound.message, f"{checkout.TicketNotFound.message} (or not the caller's)")
-@bp.error(409, NotAdmissible.message, "`not_admissible`: pending, expired, cancelled or refunded")
+@bp.raises(checkout.TicketNotFound, f"{checkout.TicketNotFound.message} (or not the caller's)")
+@bp.raises(NotAdmissible, "Pending, expired, cancelled or refunded")
 @bp.doc(security=security.BEARER_AUTH)
 def ticket_qr(ticket_id):
     """The ticket's door code as a QR code, to show at the door (its owner, door staff, admins)."""

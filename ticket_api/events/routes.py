@@ -134,7 +134,7 @@ def cancel_event(fields, event_id):
                  "`X-Total-Count`), or with `Accept: text/csv` every matching ticket as a CSV file to download")
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, seats.EventNotFound.message)
+@bp.raises(seats.EventNotFound)
 @bp.doc(security=security.BEARER_AUTH)
 def list_event_tickets(query, event_id):
     """List an event's tickets with their holders, newest first (admins).
@@ -156,7 +156,7 @@ def list_event_tickets(query, event_id):
 @bp.response(200, EventSummarySchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, seats.EventNotFound.message)
+@bp.raises(seats.EventNotFound)
 @bp.doc(security=security.BEARER_AUTH)
 def event_summary(event_id):
     """An event's seats (held, sold, left, admitted), tickets by status, and money (admins)."""
@@ -187,9 +187,8 @@ def still_as_read(event):
 @bp.response(201, TicketWithHolderSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.ADMINS_ONLY)
-@bp.error(404, seats.EventNotFound.message,
-          "No such event; or `user_not_found`: no account has this email (give a `name`)")
-@bp.error(409, "Sold out", "Sold out; or `event_cancelled`")
+@bp.raises(seats.EventNotFound, "No such event; or `user_not_found`: no account has this email (give a `name`)")
+@bp.raises(seats.SoldOut, f"Sold out; or `{seats.EventCancelled.code}`")
 @bp.doc(security=security.BEARER_AUTH)
 def sell_at_box_office(sale, event_id):
     """Sell seats for cash, or give them, at the box office (admins): confirmed at once.

@@ -83,6 +83,13 @@ def create_event(base_url, credentials):
     return requests.post(f"{base_url}/events", json=event, headers=headers, timeout=10).status_code
 
 
+def scan(base_url, credentials):
+    """Log in afresh and scan a code at the door."""
+    login = requests.post(f"{base_url}/auth/login", json=credentials, timeout=10).json()
+    headers = {"Authorization": f"Bearer {login['token']}"}
+    return requests.post(f"{base_url}/checkin", json={"code": "NOSUCHCODE"}, headers=headers, timeout=10)
+
+
 def port_is_open(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -122,6 +129,8 @@ def test_make_run_serves_make_admin_and_make_role_set_roles_and_ctrl_c_stops_eve
         assert door.returncode == 0, door.stdout + door.stderr
         assert "staff@example.com (grace) now has the role door" in door.stdout
         assert create_event(base_url, body) == 403
+        assert scan(base_url, body).json()["code"] == "unknown_code"  # door staff may scan
+        assert scan(base_url, plain).status_code == 403
         unknown_role = make("role", env, "EMAIL=staff@example.com", "ROLE=superuser")
         assert unknown_role.returncode != 0
         assert "'superuser' is not one of 'user', 'door', 'admin'" in unknown_role.stderr

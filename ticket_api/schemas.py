@@ -88,16 +88,21 @@ class StrictInteger(ma.fields.Integer):
         return value
 
 
+def utc_text(value):
+    """A datetime as a Mongoose backend shows it: `2026-12-01T20:00:00.000Z` (None stays None)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 class UtcDateTime(ma.fields.DateTime):
-    """A datetime shown the way a Mongoose backend shows it: `2026-12-01T20:00:00.000Z`."""
+    """A datetime shown the way a Mongoose backend shows it (`utc_text`)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        return utc_text(value)
 
 
 class UtcInput(ma.fields.AwareDateTime):

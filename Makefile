@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run serve test lint system-deps admin reconcile bench bench-race clean
+.PHONY: install run serve test lint system-deps admin role reconcile bench bench-race clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -42,6 +42,10 @@ lint: install
 admin: install
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com (with the DATA_DIR of make run, if not the default)"; exit 2; }
 	@$(PY) -m ticket_api.dev.launcher exec $(PY) -m flask --app wsgi promote-admin "$(EMAIL)"
+
+role: install
+	@test -n "$(EMAIL)" && test -n "$(ROLE)" || { echo "usage: make role EMAIL=someone@example.com ROLE=admin|door|user (with the DATA_DIR of make run, if not the default)"; exit 2; }
+	@$(PY) -m ticket_api.dev.launcher exec $(PY) -m flask --app wsgi set-role "$(EMAIL)" "$(ROLE)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -99,8 +99,15 @@ class AuthActions:
         return bearer(self.login(user["email"], user["password"]))
 
     def admin_headers(self):
+        return self.staff_headers("admin")
+
+    def door_headers(self):
+        return self.staff_headers("door")
+
+    def staff_headers(self, role):
+        """Headers of a new user given `role` (as an operator would, on the server)."""
         user = self.signup()
-        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": "admin"}})
+        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": role}})
         return bearer(self.login(user["email"]))
 
     def many_user_headers(self, count):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-ROUTE_GROUPS = ["auth", "events", "health", "payments", "tickets"]
+ROUTE_GROUPS = ["auth", "door", "events", "health", "payments", "tickets"]
 # Chromium's own background calls (updates, accounts), not the page's: the resolver
 # rule below sends them nowhere anyway.
 BROWSER_SERVICES = re.compile(r"^https?://[\w.-]*(google\.com|googleapis\.com|gstatic\.com)/")

@@ -83,6 +83,13 @@ def create_event(base_url, credentials):
     return requests.post(f"{base_url}/events", json=event, headers=headers, timeout=10).status_code
 
 
+def scan(base_url, credentials):
+    """Log in afresh and scan a code at the door."""
+    login = requests.post(f"{base_url}/auth/login", json=credentials, timeout=10).json()
+    headers = {"Authorization": f"Bearer {login['token']}"}
+    return requests.post(f"{base_url}/checkin", json={"code": "NOSUCHCODE"}, headers=headers, timeout=10)
+
+
 def port_is_open(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -93,7 +100,12 @@ def ctrl_c(process):
     return process.communicate(timeout=30)[0]
 
 
-def test_make_run_serves_make_admin_promotes_and_ctrl_c_stops_everything(tmp_path):
+def make(target, env, *variables):
+    return subprocess.run(["make", "--no-print-directory", target, *variables],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_make_run_serves_make_admin_and_make_role_set_roles_and_ctrl_c_stops_everything(tmp_path):
     env = dev_env(tmp_path)
     base_url = f"http://127.0.0.1:{env['PORT']}"
     run = start_make_run(env)
@@ -102,10 +114,7 @@ def test_make_run_serves_make_admin_promotes_and_ctrl_c_stops_everything(tmp_pat
         body = {"username": "grace", "email": "staff@example.com", "password": PASSWORD}
         assert requests.post(f"{base_url}/auth/signup", json=body, timeout=10).status_code == 201
 
-        admin = subprocess.run(
-            ["make", "--no-print-directory", "admin", "EMAIL=Staff@Example.com"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-        )
+        admin = make("admin", env, "EMAIL=Staff@Example.com")
         assert admin.returncode == 0, admin.stdout + admin.stderr
         assert "staff@example.com (grace) is now an admin" in admin.stdout
         uri = (tmp_path / "instance" / "mongodb.uri").read_text()
@@ -115,6 +124,16 @@ def test_make_run_serves_make_admin_promotes_and_ctrl_c_stops_everything(tmp_pat
         plain = {"username": "fan", "email": "fan@example.com", "password": PASSWORD}
         requests.post(f"{base_url}/auth/signup", json=plain, timeout=10)
         assert create_event(base_url, plain) == 403
+
+        door = make("role", env, "EMAIL=Staff@Example.com", "ROLE=door")
+        assert door.returncode == 0, door.stdout + door.stderr
+        assert "staff@example.com (grace) now has the role door" in door.stdout
+        assert create_event(base_url, body) == 403
+        assert scan(base_url, body).json()["code"] == "unknown_code"  # door staff may scan
+        assert scan(base_url, plain).status_code == 403
+        unknown_role = make("role", env, "EMAIL=staff@example.com", "ROLE=superuser")
+        assert unknown_role.returncode != 0
+        assert "'superuser' is not one of 'user', 'door', 'admin'" in unknown_role.stderr
     finally:
         output = ctrl_c(run)
 
@@ -220,8 +239,14 @@ def test_a_stand_in_left_by_a_crashed_run_is_stopped_at_the_next_start(tmp_path)
 
 
 def make_admin(env):
-    return subprocess.run(["make", "--no-print-directory", "admin", "EMAIL=staff@example.com"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return make("admin", env, "EMAIL=staff@example.com")
+
+
+def test_make_role_without_a_role_says_how_to_use_it(tmp_path):
+    usage = make("role", dev_env(tmp_path), "EMAIL=staff@example.com")
+
+    assert usage.returncode == 2
+    assert "usage: make role EMAIL=someone@example.com ROLE=admin|door|user" in usage.stdout
 
 
 def test_make_admin_on_another_data_dir_names_the_one_make_run_uses(tmp_path):

@@ -53,8 +53,18 @@ def test_staff_see_it_too_and_nobody_else(client, auth, buyer, events):
     ticket = reserve(client, buyer, events.create(capacity=5, price=0)).json
 
     assert read_qr(qr(client, auth.admin_headers(), ticket).data) == [ticket["code"]]
+    assert read_qr(qr(client, auth.door_headers(), ticket).data) == [ticket["code"]]
     assert qr(client, auth.user_headers(), ticket).status_code == 404
     assert client.get(f"/tickets/{ticket['_id']}/qr.svg").status_code == 401
+
+
+def test_door_staff_see_nothing_else_of_anothers_ticket(client, auth, buyer, events):
+    ticket = reserve(client, buyer, events.create(capacity=5, price=0)).json
+    door = auth.door_headers()
+
+    assert client.get(f"/tickets/{ticket['_id']}", headers=door).status_code == 404
+    assert client.post(f"/tickets/{ticket['_id']}/cancel", headers=door).status_code == 404
+    assert client.get(f"/tickets/{ticket['_id']}", headers=buyer).json["status"] == "confirmed"
 
 
 def test_a_pending_hold_has_no_qr(client, buyer, held):

@@ -1,9 +1,9 @@
-"""Admins are made by an operator on the server, never through the API."""
+"""Admins and door staff are made by an operator on the server, never through the API."""
 
 import pytest
 
 from support import bearer
-from ticket_api.security import admin_required
+from ticket_api.security import admin_required, door_required
 
 
 @pytest.fixture
@@ -12,7 +12,12 @@ def app(app):
     def staff_only():
         return {"message": "hello staff"}
 
+    @door_required
+    def door_only():
+        return {"message": "hello door"}
+
     app.add_url_rule("/staff-only", "staff_only", staff_only)
+    app.add_url_rule("/door-only", "door_only", door_only)
     return app
 
 
@@ -59,3 +64,45 @@ def test_a_demoted_admin_loses_access_at_once(client, auth, database):
     database.users.update_many({}, {"$set": {"role": "user"}})
 
     assert client.get("/staff-only", headers=headers).status_code == 403
+
+
+def reaches(client, headers):
+    """(staff-only, door-only): the statuses this user gets."""
+    return client.get("/staff-only", headers=headers).status_code, client.get("/door-only", headers=headers).status_code
+
+
+def test_set_role_gives_each_role_its_routes_at_once(client, runner, auth, database):
+    staff = auth.signup(email="staff@example.com")
+    headers = bearer(auth.login(staff["email"]))
+    assert reaches(client, headers) == (403, 403)
+    assert client.get("/door-only", headers=headers).json == {"message": "Door staff and admins only"}
+
+    result = runner.invoke(args=["set-role", "Staff@Example.com", "door"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"staff@example.com ({staff['username']}) now has the role door\n"
+    stored = database.users.find_one({"email": "staff@example.com"})
+    assert (stored["role"], stored["__v"]) == ("door", 1)
+    assert reaches(client, headers) == (403, 200)
+    runner.invoke(args=["set-role", "staff@example.com", "admin"])
+    assert reaches(client, headers) == (200, 200)
+    runner.invoke(args=["set-role", "staff@example.com", "user"])
+    assert reaches(client, headers) == (403, 403)
+
+
+def test_set_role_of_an_unknown_email_fails_clearly(runner, database):
+    result = runner.invoke(args=["set-role", "nobody@example.com", "door"])
+
+    assert result.exit_code == 1
+    assert "no user with email nobody@example.com: sign up first" in result.output
+    assert database.users.count_documents({}) == 0
+
+
+def test_set_role_refuses_a_role_that_does_not_exist(runner, auth, database):
+    auth.signup(email="staff@example.com")
+
+    result = runner.invoke(args=["set-role", "staff@example.com", "superuser"])
+
+    assert result.exit_code == 2
+    assert "'superuser' is not one of 'user', 'door', 'admin'" in result.output
+    assert database.users.find_one({"email": "staff@example.com"})["role"] == "user"

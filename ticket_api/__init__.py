@@ -8,6 +8,7 @@ from . import db, docs, requestlog
 from .auth import routes as auth_routes
 from .cli import register_commands
 from .config import Config, check
+from .door import routes as door_routes
 from .errors import register_error_handlers
 from .events import routes as event_routes
 from .extensions import JSONProvider, api, cors, jwt, limiter
@@ -19,7 +20,7 @@ from .schemas import ObjectIdField
 from .security import BEARER_SCHEME, init_jwt
 from .tickets import routes as ticket_routes
 
-ROUTE_GROUPS = (auth_routes, event_routes, ticket_routes, payment_routes, health_routes)
+ROUTE_GROUPS = (auth_routes, event_routes, ticket_routes, payment_routes, door_routes, health_routes)
 
 
 def create_app(test_config=None):

@@ -5,7 +5,15 @@ import click
 from . import auth
 from .db import utcnow
 from .sales.reconcile import SETTLE_SECONDS, find_drifts, give_missing_codes, settle_with_stripe
-from .security import ADMIN
+from .security import ADMIN, ROLES
+
+
+def give_role(email, role):
+    """:raise click.ClickException: nobody has this email."""
+    user = auth.store.set_role(email, role, now=utcnow())
+    if user is None:
+        raise click.ClickException(f"no user with email {email.lower()}: sign up first")
+    return user
 
 
 def register_commands(app):
@@ -13,10 +21,17 @@ def register_commands(app):
     @click.argument("email")
     def promote_admin(email):
         """Grant the admin role to the user with EMAIL (venue staff)."""
-        user = auth.store.set_role(email, ADMIN, now=utcnow())
-        if user is None:
-            raise click.ClickException(f"no user with email {email.lower()}: sign up first")
+        user = give_role(email, ADMIN)
         click.echo(f"{user['email']} ({user['username']}) is now an admin")
+
+    @app.cli.command("set-role")
+    @click.argument("email")
+    @click.argument("role", type=click.Choice(ROLES))
+    def set_role(email, role):
+        """Give the user with EMAIL a ROLE: admin (venue staff: everything), door (door staff:
+        check tickets in, nothing else) or user (back to a buyer). It applies at once."""
+        user = give_role(email, role)
+        click.echo(f"{user['email']} ({user['username']}) now has the role {role}")
 
     @app.cli.command("reconcile")
     @click.option("--dry-run", is_flag=True, help="Report drift, repair nothing, ask Stripe nothing.")

@@ -67,6 +67,7 @@ class Config:
         self.RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS = self.rate_limit("RATELIMIT_LOGIN_EMAIL_ANY_ADDRESS", "100 per hour")
         self.RATELIMIT_SIGNUP = self.rate_limit("RATELIMIT_SIGNUP", "10 per minute")
         self.RATELIMIT_RESERVE = self.rate_limit("RATELIMIT_RESERVE", "30 per minute")
+        self.RATELIMIT_CHECKIN = self.rate_limit("RATELIMIT_CHECKIN", "120 per minute")
         self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "usd").lower()
         self.TRUST_PROXY = self.number("TRUST_PROXY", "0")
         self.FORWARDED_ALLOW_IPS = [ip.strip() for ip in env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")]

@@ -55,6 +55,10 @@ INDEXES = {
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],
+    "checkins": [
+        # One event's scans, newest first (`GET /events/<id>/checkins`).
+        IndexModel([("event", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="event_recent"),
+    ],
     "events": [
         IndexModel([("date", ASCENDING), ("_id", ASCENDING)], name="by_date"),
     ],
@@ -68,6 +72,10 @@ INDEXES = {
         IndexModel("unsettledIntent", name="intents_to_cancel"),
         # Door codes: unique; tickets stored before codes existed have none until `reconcile`.
         IndexModel("code", unique=True, partialFilterExpression={"code": {"$type": "string"}}, name="code_unique"),
+        # A ticket by its door code, at the door. Not `code_unique`: the embedded server answers no
+        # query from a partial index. Descending only so that its key differs from that one's, which
+        # MongoDB before 5.0 requires of two indexes on one field.
+        IndexModel([("code", DESCENDING)], name="by_code"),
         # One event's tickets by status: a cancelled event's to settle, the staff's list and numbers.
         IndexModel([("event", ASCENDING), ("status", ASCENDING)], name="event_status"),
         # One event's tickets whatever their status: the staff's list and its summary. (MongoDB

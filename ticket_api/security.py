@@ -1,4 +1,5 @@
-"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required`.
+"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required`
+and `door_required`.
 
 Every token carries `passwordChangedAt`: the stamp (`password_stamp`) of the password it
 was issued under, read with the hash the login checked. After a password change a token
@@ -24,8 +25,11 @@ from .auth.store import UserGone
 from .errors import ApiError
 
 ADMIN = "admin"
+DOOR = "door"
 USER = "user"
+ROLES = (USER, DOOR, ADMIN)  # set by an operator (`flask set-role`), never through the API
 ADMINS_ONLY = "Admins only"
+DOOR_STAFF_ONLY = "Door staff and admins only"
 MISSING_TOKEN = "Missing or malformed token"
 TOKEN_REVOKED = "Token has been revoked"
 PASSWORD_STAMP = "passwordChangedAt"  # the claim
@@ -131,22 +135,30 @@ def user_required(view):
     return wrapper
 
 
-def admin_required(view):
-    """Let the request through only with a valid token of a user who is an admin *now*.
+def role_required(*roles, refusal):
+    """A decorator letting the request through only with a valid token of a user whose
+    role is one of `roles` *now*, else a 403 saying `refusal`.
 
-    The role is read from the database, not only from the token, so a demoted admin
-    loses access at once rather than when the token expires; a deleted user's token is
+    The role is read from the database, not only from the token, so a changed role
+    applies at once rather than when the token expires; a deleted user's token is
     refused as everywhere (`UserGone`, 404).
     """
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        verify_jwt_in_request()
-        if current_user()["role"] != ADMIN:
-            raise ApiError(ADMINS_ONLY, 403)
-        return view(*args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request()
+            if current_user()["role"] not in roles:
+                raise ApiError(refusal, 403)
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+admin_required = role_required(ADMIN, refusal=ADMINS_ONLY)
+door_required = role_required(DOOR, ADMIN, refusal=DOOR_STAFF_ONLY)  # checking tickets in, and nothing else
 
 
 def init_jwt(jwt):

@@ -15,7 +15,7 @@ PASSWORD_MAX_BYTES = 72  # bcrypt reads no further: longer would be silently tru
 # and with any '.', '_' or '-' added or left out ("Admin", "ticket-api", "ad.min").
 RESERVED_USERNAMES = {"admin", "administrator", "root", "staff", "door", "support", "system", "ticket_api"}
 SEPARATORS = str.maketrans("", "", "._-")
-ROLES = ["user", "admin"]
+ROLES = ["user", "door", "admin"]
 
 
 def is_reserved(username):

@@ -91,17 +91,17 @@ class NotAdmissible(ApiError):
 @bp.doc(security=security.BEARER_AUTH)
 def ticket_qr(ticket_id):
     """The ticket's door code as a QR code, to show at the door (its owner, door staff, admins)."""
-    ticket = callers_ticket(ticket_id, security.current_user())
+    ticket = callers_ticket(ticket_id, security.current_user(), staff=(security.ADMIN, security.DOOR))
     if ticket["status"] != "confirmed" or not ticket.get("code"):
         raise NotAdmissible()
     return Response(qr.svg(ticket["code"]), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
 
-def callers_ticket(ticket_id, user):
-    """The ticket, if it is the user's or the user is staff; else a 404 (not a 403: whose
-    tickets exist is nobody else's business)."""
+def callers_ticket(ticket_id, user, staff=(security.ADMIN,)):
+    """The ticket, if it is the user's or the user's role is one of `staff`; else a 404 (not
+    a 403: whose tickets exist is nobody else's business)."""
     ticket = store.get(ticket_id)
-    if ticket is None or (ticket["user"] != user["_id"] and user["role"] != security.ADMIN):
+    if ticket is None or (ticket["user"] != user["_id"] and user["role"] not in staff):
         raise checkout.TicketNotFound()
     return ticket
 

@@ -62,6 +62,35 @@ def get_with_event(ticket_id):
     return found[0] if found else None
 
 
+def get_by_code(code):
+    """The ticket with this door code, or None."""
+    return get_db().tickets.find_one({"code": code})
+
+
+def check_in(ticket_id, *, by, scan_id, now):
+    """confirmed and not checked in -> checked in (`checkedInAt`), by the account `by`'s
+    scan `scan_id` (the scanner's id for it, or None).
+
+    :return: whether this call checked it in: of any number of scanners reading the same
+        code at once, exactly one does.
+    """
+    return get_db().tickets.update_one(
+        {"_id": ticket_id, "status": "confirmed", "checkedInAt": None},
+        {"$set": {"checkedInAt": now, "checkedInBy": by, "scanId": scan_id, "updatedAt": now}, "$inc": {"__v": 1}},
+    ).modified_count == 1
+
+
+def seats_at_the_door(event_id):
+    """{"expected": the seats of the event's confirmed tickets, "admitted": those of them checked in}."""
+    pipeline = [
+        {"$match": {"event": event_id, "status": "confirmed"}},
+        {"$group": {"_id": None, "expected": {"$sum": "$quantity"},
+                    "admitted": {"$sum": {"$cond": [{"$gt": ["$checkedInAt", None]}, "$quantity", 0]}}}},
+    ]
+    counted = next(get_db().tickets.aggregate(pipeline), {"expected": 0, "admitted": 0})
+    return {"expected": counted["expected"], "admitted": counted["admitted"]}
+
+
 def get_by_intent(intent_id):
     return get_db().tickets.find_one({"paymentIntent": intent_id})
 

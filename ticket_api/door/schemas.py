@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from ..errors import ErrorSchema
 from ..schemas import ObjectIdField, Schema, UtcDateTime
+from ..tickets.schemas import HolderSchema
 
 RESULTS = ["admitted", "already_checked_in", "not_admissible", "wrong_event", "unknown_code"]
 
@@ -23,15 +24,6 @@ class EventShownSchema(Schema):
     id = ObjectIdField(data_key="_id", attribute="_id")
     name = ma.fields.String()
     date = UtcDateTime()
-
-
-class HolderSchema(Schema):
-    """A registered user (`_id`, `username`, `email`), or a walk-in (`name`, `email`)."""
-
-    id = ObjectIdField(data_key="_id", attribute="_id")
-    username = ma.fields.String()
-    name = ma.fields.String()
-    email = ma.fields.String(allow_none=True)
 
 
 class AdmittedTicketSchema(Schema):

@@ -75,7 +75,8 @@ def test_set_role_gives_each_role_its_routes_at_once(client, runner, auth, datab
     staff = auth.signup(email="staff@example.com")
     headers = bearer(auth.login(staff["email"]))
     assert reaches(client, headers) == (403, 403)
-    assert client.get("/door-only", headers=headers).json == {"message": "Door staff and admins only"}
+    refused = {"message": "Door staff and admins only", "code": "forbidden"}
+    assert client.get("/door-only", headers=headers).json == refused
 
     result = runner.invoke(args=["set-role", "Staff@Example.com", "door"])
 

@@ -37,7 +37,7 @@ def check_in(fields):
 @bp.response(200, DoorCountsSchema)
 @bp.error(401, security.MISSING_TOKEN)
 @bp.error(403, security.DOOR_STAFF_ONLY)
-@bp.error(404, EventNotFound.message)
+@bp.raises(EventNotFound)
 @bp.doc(security=security.BEARER_AUTH)
 def event_checkins(event_id):
     """The event's seats expected and admitted so far, and its last 20 scans."""

@@ -228,19 +228,21 @@ def test_my_tickets_is_empty_for_a_new_user(client, auth):
     assert response.json == []
 
 
-def test_my_tickets_needs_a_token(client):
-    response = client.get("/auth/tickets")
+@pytest.mark.parametrize("path", ["/auth/tickets", "/auth/me"])
+def test_the_callers_own_routes_need_a_token(client, path):
+    response = client.get(path)
 
     assert response.status_code == 401
     assert response.json == {"message": "Missing or malformed token", "code": "unauthorized"}
 
 
-def test_my_tickets_of_a_deleted_user_is_404(client, auth, database):
+@pytest.mark.parametrize("path", ["/auth/tickets", "/auth/me"])
+def test_the_callers_own_routes_of_a_deleted_user_are_404(client, auth, database, path):
     user = auth.signup()
     headers = bearer(auth.login(user["email"]))
     database.users.delete_one({"_id": ObjectId(user["_id"])})
 
-    response = client.get("/auth/tickets", headers=headers)
+    response = client.get(path, headers=headers)
 
     assert response.status_code == 404
     assert response.json == {"message": "User not found", "code": "user_not_found"}
@@ -294,23 +296,6 @@ def test_me_shows_the_role_the_user_has_now(client, auth, database):
 
     assert client.get("/auth/me", headers=headers).json["role"] == "admin"
 
-
-def test_me_needs_a_token(client):
-    response = client.get("/auth/me")
-
-    assert response.status_code == 401
-    assert response.json == {"message": "Missing or malformed token", "code": "unauthorized"}
-
-
-def test_me_of_a_deleted_user_is_404(client, auth, database):
-    user = auth.signup()
-    headers = bearer(auth.login(user["email"]))
-    database.users.delete_one({"_id": ObjectId(user["_id"])})
-
-    response = client.get("/auth/me", headers=headers)
-
-    assert response.status_code == 404
-    assert response.json == {"message": "User not found", "code": "user_not_found"}
 
 
 @pytest.fixture

@@ -56,11 +56,7 @@ def list_events(query):
 @bp.raises(seats.EventNotFound)
 def get_event(event_id):
     """Get one event, with the seats left (`ETag` of what is shown: `If-None-Match` -> 304)."""
-    settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
-    event = store.get(event_id)
-    if event is None:
-        raise seats.EventNotFound()
-    return event
+    return event_as_now(event_id)
 
 
 @bp.route("", methods=["POST"])

@@ -66,9 +66,7 @@ def cancel(ticket, *, by_staff, now):
         check_holder_may_cancel(ticket, now=now)
     if ticket.get("paymentIntent"):
         refund(ticket, now=now)
-    elif tickets.store.cancel_unpaid(ticket["_id"], now=now):
-        seats.give_back(ticket, now=now)
-    else:
+    elif not cancel_unpaid(ticket, now=now):
         raise NotCancellable(tickets.store.get(ticket["_id"])["status"])
     return tickets.store.get_with_event(ticket["_id"])
 
@@ -100,13 +98,23 @@ def give_up_hold(ticket, *, now):
 
 
 def refund(ticket, *, now):
-    refunded = settlement.refund_in_full(
-        ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"], ticket=ticket,
-        statuses=("confirmed",), now=now,
-    )
-    if not refunded:
+    if not refund_in_full(ticket, now=now):
         current = tickets.store.get(ticket["_id"])
         raise RefundInProgress() if current["status"] == "confirmed" else NotCancellable(current["status"])
+
+
+def refund_in_full(ticket, *, now):
+    """A confirmed card-paid ticket's payment back, once (`settlement.refund_in_full`)."""
+    return settlement.refund_in_full(ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"],
+                                     ticket=ticket, statuses=("confirmed",), now=now)
+
+
+def cancel_unpaid(ticket, *, now):
+    """A confirmed ticket no card paid for -> cancelled, its seats back. :return: whether this call did it."""
+    if not tickets.store.cancel_unpaid(ticket["_id"], now=now):
+        return False
+    seats.give_back(ticket, now=now)
+    return True
 
 
 def cancel_event(event_id, *, reason, now):
@@ -141,8 +149,8 @@ def settle_cancelled_event(event_id, *, now):
                 intents_to_cancel += bool(ticket.get("paymentIntent"))
         elif ticket.get("paymentIntent"):
             paid.append(ticket)
-        elif tickets.store.cancel_unpaid(ticket["_id"], now=now):
-            seats.give_back(ticket, now=now)
+        else:
+            cancel_unpaid(ticket, now=now)
     refund_while_stripe_answers(paid, now=now)
     if intents_to_cancel:
         settlement.cancel_unsettled_intents(limit=intents_to_cancel)
@@ -155,8 +163,7 @@ def refund_while_stripe_answers(paid, *, now):
         if time.monotonic() > stop_at:
             return
         try:
-            settlement.refund_in_full(ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"],
-                                      ticket=ticket, statuses=("confirmed",), now=now)
+            refund_in_full(ticket, now=now)
         except payments.gateway.ProviderUnavailable:
             log.warning("Stripe unavailable: refunds of cancelled tickets left for later")
             return

@@ -189,11 +189,16 @@ def summary(event):
 
 def holding_for_event(event_id):
     """The event's pending and confirmed tickets."""
-    return list(get_db().tickets.find({"event": event_id, "status": {"$in": list(HOLDING)}}))
+    return list(get_db().tickets.find(holding_of(event_id)))
 
 
 def count_holding_for_event(event_id):
-    return get_db().tickets.count_documents({"event": event_id, "status": {"$in": list(HOLDING)}})
+    return get_db().tickets.count_documents(holding_of(event_id))
+
+
+def holding_of(event_id):
+    """The filter of an event's pending and confirmed tickets (index `event_status`)."""
+    return {"event": event_id, "status": {"$in": list(HOLDING)}}
 
 
 def not_charging(now):

@@ -28,6 +28,21 @@ def test_a_seat_update_that_meets_a_started_event_takes_nothing(spied, auth, eve
     assert seats_taken(database, event) == 0
 
 
+def test_a_seat_update_that_meets_a_cancelled_event_takes_nothing(spied, client, auth, events, database):
+    """Bug: the seat update's filter without the event's `status` (`NOT_CANCELLED`)."""
+    event = events.create(capacity=5)
+    headers = auth.user_headers()
+    spied.arm(command_on("find", "events"), lambda: client.post(
+        f"/events/{event['_id']}/cancel", json={}, headers=auth.admin_headers()))
+
+    response = reserve(spied.app.test_client(), headers, event)
+
+    assert spied.outcome().status_code == 200
+    assert (response.status_code, response.json) == (409, {"message": "This event is cancelled",
+                                                           "code": "event_cancelled"})
+    assert seats_taken(database, event) == 0
+
+
 def test_seats_taken_by_another_buyer_between_the_read_and_the_write_are_not_sold_twice(
     spied, client, auth, events, database
 ):

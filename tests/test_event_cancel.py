@@ -2,12 +2,16 @@
 full exactly once, every free ticket cancelled; a crash or a Stripe outage half-way is
 finished by the next call, never twice."""
 
+import socket
+import threading
 from collections import Counter
 
 import pytest
 from bson import ObjectId
 
 from support import Interleave, at_once, free_port, pay, refunds_of, reserve, seats_taken
+from ticket_api.db import utcnow
+from ticket_api.sales import cancellation
 
 
 def cancel_event(client, headers, event):
@@ -157,3 +161,75 @@ def test_flask_reconcile_finishes_what_stripe_being_down_left(make_app, runner, 
     assert f"event {show.event['_id']}: cancelled, its tickets settled\n" in result.output
     assert show.refunds(stand_in) == 100
     assert show.statuses() == {"refunded": 100, "cancelled": 30}
+
+
+@pytest.fixture
+def three_paid(client, auth, events):
+    """An event with three card-paid tickets of one seat."""
+    event = events.create(capacity=10, price=1500)
+    buyer = auth.user_headers()
+    for _ in range(3):
+        assert pay(client, buyer, reserve(client, buyer, event).json).status_code == 200
+    return event
+
+
+@pytest.fixture
+def stripe_hanging_up():
+    """Where Stripe should be, a port that takes each connection and closes it at once:
+    the port, and the list of connections taken."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken = []
+
+    def hang_up():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was shut
+                return
+            taken.append(connection)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    yield listener.getsockname()[1], taken
+    listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
+
+
+def test_the_first_refund_stripe_fails_ends_the_calls_refunds(make_app, three_paid, events, stripe_hanging_up):
+    """Bug: going on to the next refund after `ProviderUnavailable` (each waits out its
+    own timeout while Stripe is down)."""
+    port, taken = stripe_hanging_up
+    stripe_down = make_app(STRIPE_API_BASE=f"http://127.0.0.1:{port}", STRIPE_MAX_RETRIES=0)
+
+    down = cancel_event(stripe_down.test_client(), events.admin, three_paid)
+
+    assert (down.status_code, down.json["refundsPending"]) == (202, 3)
+    assert len(taken) == 1
+
+
+def test_refunds_left_when_the_requests_time_is_up_are_made_by_the_next_call(
+    client, three_paid, events, database, stand_in, monkeypatch
+):
+    monkeypatch.setattr(cancellation, "REFUNDS_SECONDS_PER_REQUEST", -1)  # up before the first refund
+    first = cancel_event(client, events.admin, three_paid)
+    assert (first.status_code, first.json["refundsPending"]) == (202, 3)
+    monkeypatch.undo()
+
+    second = cancel_event(client, events.admin, three_paid)
+
+    assert (second.status_code, second.json["refundsPending"]) == (200, 0)
+    paid = database.tickets.find({"event": ObjectId(three_paid["_id"])})
+    assert sum(len(refunds_of(stand_in, ticket["paymentIntent"])) for ticket in paid) == 3
+
+
+def test_a_hold_whose_charge_is_running_keeps_its_seats_until_the_charge_ends(client, auth, events, database):
+    """Bug: giving a hold's seats back when its release did not happen (a charge runs)."""
+    event = events.create(capacity=10, price=1500)
+    hold = reserve(client, auth.user_headers(), event, quantity=2).json
+    database.tickets.update_one({"_id": ObjectId(hold["_id"])}, {"$set": {"chargingSince": utcnow()}})
+
+    response = cancel_event(client, events.admin, event)
+
+    assert (response.status_code, response.json["refundsPending"]) == (202, 1)
+    assert database.tickets.find_one({"_id": ObjectId(hold["_id"])})["status"] == "pending"
+    assert seats_taken(database, event) == 2

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run serve test lint system-deps admin role reconcile bench bench-race clean
+.PHONY: install run serve demo test lint system-deps admin role reconcile bench bench-race clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -21,6 +21,10 @@ run: install
 serve: install
 	@echo "--> Starting ticket_api under gunicorn (gunicorn.conf.py; Ctrl-C stops everything)"
 	@$(PY) -m ticket_api.dev.launcher serve
+
+# The README's walkthrough, against a running `make run` (same PORT, EMBEDDED_STRIPE_PORT, DATA_DIR).
+demo: install
+	@bash demo/walkthrough.sh
 
 # Debian packages the tests drive for real: nginx (deployment test), Chromium (/docs test).
 system-deps:

@@ -9,10 +9,15 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
+import signal
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 import requests
 from bson import ObjectId
 from pymongo import monitoring
@@ -20,6 +25,7 @@ from pymongo import monitoring
 from ticket_api import db, security
 from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port  # noqa: F401 (for the tests)
 
+ROOT = Path(__file__).resolve().parent.parent  # the project's folder
 LAUNCHER = "ticket_api.dev.launcher"  # `python -m` it: what `make run` runs
 PASSWORD = "correct horse battery"
 WEBHOOK_SECRET = "whsec_tests"
@@ -305,3 +311,49 @@ class CommandLog(monitoring.CommandListener):
 def command_on(name, collection):
     """Matches the commands `name` on `collection` (for `Interleave.arm`)."""
     return lambda command_name, command: command_name == name and command.get(name) == collection
+
+
+def dev_env(tmp_path, **extra):
+    """The environment of a `make run` of its own: its `DATA_DIR` under `tmp_path`, free ports."""
+    env = {key: value for key, value in os.environ.items() if key != "MONGODB_URI"}
+    return {
+        **env,
+        "DATA_DIR": str(tmp_path / "instance"),
+        "EMBEDDED_DB_PORT": str(free_port()),
+        "EMBEDDED_STRIPE_PORT": str(free_port()),
+        "PORT": str(free_port()),
+        "BCRYPT_ROUNDS": "4",
+        **extra,
+    }
+
+
+def start_make_run(env):
+    """`make run` in its own process group, as a terminal would start it."""
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def wait_until_serving(base_url, process, seconds=60):
+    def serving():
+        assert process.poll() is None, process.stdout.read()
+        try:
+            return requests.get(f"{base_url}/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    if not wait_for(serving, seconds):
+        pytest.fail(f"{base_url} did not answer within {seconds} s")
+
+
+def ctrl_c(process):
+    """Ctrl-C to a `start_make_run`: what it printed."""
+    os.killpg(process.pid, signal.SIGINT)
+    return process.communicate(timeout=30)[0]

@@ -11,9 +11,18 @@ import pytest
 import requests
 from pymongo import MongoClient
 
-from support import LAUNCHER, PASSWORD, EmbeddedDatabase, EmbeddedStripe, free_port, wait_for
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import (
+    LAUNCHER,
+    PASSWORD,
+    ROOT,
+    EmbeddedDatabase,
+    EmbeddedStripe,
+    ctrl_c,
+    dev_env,
+    start_make_run,
+    wait_for,
+    wait_until_serving,
+)
 
 
 def test_users_survive_a_restart_of_the_embedded_database(make_app, tmp_path):
@@ -36,45 +45,6 @@ def test_users_survive_a_restart_of_the_embedded_database(make_app, tmp_path):
     assert login.status_code == 201
 
 
-def dev_env(tmp_path, **extra):
-    env = {key: value for key, value in os.environ.items() if key != "MONGODB_URI"}
-    return {
-        **env,
-        "DATA_DIR": str(tmp_path / "instance"),
-        "EMBEDDED_DB_PORT": str(free_port()),
-        "EMBEDDED_STRIPE_PORT": str(free_port()),
-        "PORT": str(free_port()),
-        "BCRYPT_ROUNDS": "4",
-        **extra,
-    }
-
-
-def start_make_run(env):
-    """`make run` in its own process group, as a terminal would start it."""
-    return subprocess.Popen(
-        ["make", "--no-print-directory", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
-def wait_until_serving(base_url, process, seconds=60):
-    def serving():
-        assert process.poll() is None, process.stdout.read()
-        try:
-            return requests.get(f"{base_url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    if not wait_for(serving, seconds):
-        pytest.fail(f"{base_url} did not answer within {seconds} s")
-
-
 def create_event(base_url, credentials):
     """Log in afresh and try to create an event: the status says whether admin_required let us."""
     login = requests.post(f"{base_url}/auth/login", json=credentials, timeout=10).json()
@@ -93,11 +63,6 @@ def scan(base_url, credentials):
 def port_is_open(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def ctrl_c(process):
-    os.killpg(process.pid, signal.SIGINT)
-    return process.communicate(timeout=30)[0]
 
 
 def make(target, env, *variables):

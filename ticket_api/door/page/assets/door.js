@@ -199,25 +199,27 @@ function scanSubmitted(submitted) {
   if (pendingScan && (code === "" || code === pendingScan.code)) scan = pendingScan;
   else if (code !== "") scan = {code, eventId: currentEvent()._id, scanId: newScanId()};
   else return;
-  scans = scans.then(() => checkIn(scan));
+  scans = scans.then(() => checkIn(scan)).catch((error) => showResult("unsent", "Page error", {detail: `${error}`}));
 }
 
+// A scan without an answer (no connection, a reply cut off, a 5xx: nginx's timeout may come
+// after the service admitted the ticket) stays pending, to be sent again as the same scan.
 async function checkIn(scan) {
   pendingScan = scan;
   showResult("checking", "Checking…", {detail: scan.code});
-  let response;
+  let response, body;
   try {
     response = await call("POST", "/checkin", scan);
+    body = response.status >= 500 ? null : await response.json();
   } catch (error) {
     if (!(error instanceof SignedOut)) showResult("unsent", "No connection", {detail: TRY_AGAIN});
     return;
   }
-  if (response.status >= 500) {
+  if (body === null) {
     showResult("unsent", `Server error ${response.status}`, {detail: TRY_AGAIN});
     return;
   }
   pendingScan = null;
-  const body = await readJson(response);
   if (response.ok) {
     const {holder, quantity} = body.ticket;
     showResult("admitted", "ADMITTED", {holder: holderName(holder), seats: quantity === 1 ? "1 seat" : `${quantity} seats`});

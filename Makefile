@@ -26,12 +26,14 @@ serve: install
 demo: install
 	@bash demo/walkthrough.sh
 
-# Debian packages the tests drive for real: nginx (deployment test), Chromium (/docs test).
+# Debian packages the tests drive for real: nginx (deployment test), Chromium (/docs and
+# /door tests) and chromium-driver (its chromedriver, which selenium drives /door through).
 system-deps:
-	@if ! { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || ! command -v chromium >/dev/null; then \
-		echo "--> Installing nginx and chromium from Debian's packages"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium >/dev/null \
-		|| echo "--> could not install nginx/chromium: their tests will say so and be skipped"; \
+	@if ! { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || ! command -v chromium >/dev/null \
+		|| ! command -v chromedriver >/dev/null; then \
+		echo "--> Installing nginx, chromium and chromium-driver from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver \
+		>/dev/null || echo "--> could not install nginx/chromium/chromium-driver: their tests will say so and be skipped"; \
 	fi
 
 test: lint system-deps

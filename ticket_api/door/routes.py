@@ -1,4 +1,6 @@
-from flask import current_app
+from pathlib import Path
+
+from flask import Response, current_app, request
 from flask_jwt_extended import get_jwt_identity
 
 from .. import security
@@ -9,7 +11,21 @@ from ..sales.seats import EventNotFound
 from . import checkin
 from .schemas import AdmissionSchema, CheckinSchema, DoorCountsSchema, RefusalSchema
 
-bp = Blueprint("door", __name__, description="Checking tickets in at the door (door staff and admins)")
+# The page's script and style are the blueprint's static files, at /door/assets/ (not
+# in the OpenAPI document, like /docs/assets/); the page itself is `door_page` below.
+bp = Blueprint("door", __name__, description="Checking tickets in at the door (door staff and admins)",
+               static_folder="page/assets", static_url_path="/door/assets")
+
+PAGE = (Path(__file__).parent / "page" / "door.html").read_bytes()
+# The page loads its own script and style and calls this service, nothing else: no inline
+# code, no other host, no form posted anywhere, never framed.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                           "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+PAGE_HEADERS = {
+    "Content-Security-Policy": {"description": CONTENT_SECURITY_POLICY, "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`no-cache`: kept, but checked again (ETag) on every load",
+                      "schema": {"type": "string"}},
+}
 
 
 @bp.route("/checkin", methods=["POST"])
@@ -42,3 +58,15 @@ def check_in(fields):
 def event_checkins(event_id):
     """The event's seats expected and admitted so far, and its last 20 scans."""
     return checkin.at_the_door(event_id)
+
+
+@bp.route("/door")
+@bp.response(200, {"type": "string"}, content_type="text/html", headers=PAGE_HEADERS,
+             description="The door page (HTML), its script and style at `/door/assets/`")
+def door_page():
+    """The door page for door staff's phones: log in, pick today's event, scan codes."""
+    response = Response(PAGE, mimetype="text/html", headers={
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff"})
+    response.add_etag()
+    return response.make_conditional(request)

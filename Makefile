@@ -33,7 +33,7 @@ system-deps:
 		|| ! command -v chromedriver >/dev/null; then \
 		echo "--> Installing nginx, chromium and chromium-driver from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver \
-		>/dev/null || echo "--> could not install nginx/chromium/chromium-driver: their tests will say so and be skipped"; \
+		>/dev/null || { echo "--> could not install nginx, chromium and chromium-driver with apt-get (as root): the tests need them"; exit 1; }; \
 	fi
 
 test: lint system-deps

@@ -88,7 +88,7 @@ class Deployment:
 def deployment(mongodb_uri, stripe_standin, tmp_path_factory):
     nginx = nginx_binary()
     if nginx is None:
-        pytest.skip("nginx is not installed and could not be (make test installs it with apt-get)")
+        pytest.fail("nginx is not installed and could not be (make test installs it with apt-get)")
     tmp = tmp_path_factory.mktemp("deploy")
     database = f"test_deploy_{uuid.uuid4().hex[:8]}"
     nginx_port, gunicorn_port = free_port(), free_port()

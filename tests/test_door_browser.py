@@ -40,7 +40,7 @@ def browser(tmp_path, now):
     driver's path is given), set to a time zone at noon and British English (a 24-hour clock)."""
     chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or chromedriver is None:
-        pytest.skip("chromium or chromium-driver is not installed (make test installs them with apt-get)")
+        pytest.fail("chromium or chromium-driver is not installed (make test installs them with apt-get)")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",

@@ -328,7 +328,8 @@ def test_a_username_a_spreadsheet_would_run_is_escaped(client, auth, events):
     assert row["Holder username"] == "'-1-2"
 
 
-@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "text/csv;q=0.5, application/json"])
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "text/csv;q=0.5, application/json",
+                                    "text/csv; charset=utf-8; q=0"])
 def test_json_unless_csv_is_asked_for(client, events, accept):
     event = events.create()
     headers = {**events.admin, **({"Accept": accept} if accept else {})}
@@ -336,6 +337,18 @@ def test_json_unless_csv_is_asked_for(client, events, accept):
     response = client.get(f"/events/{event['_id']}/tickets", headers=headers)
 
     assert (response.status_code, response.mimetype, response.json) == (200, "application/json", [])
+
+
+@pytest.mark.parametrize("accept", ["text/csv; charset=utf-8", "text/csv; header=present", "text/csv;q=0.9"])
+def test_csv_asked_for_with_parameters_is_csv(client, events, accept):
+    """A media type's parameters (the reply's own `charset`, RFC 4180's `header`) do not
+    make CSV asked for into JSON (werkzeug matches `text/csv` to no parameters only)."""
+    event = events.create()
+
+    response = client.get(f"/events/{event['_id']}/tickets", headers={**events.admin, "Accept": accept})
+
+    assert (response.status_code, response.mimetype) == (200, "text/csv")
+    assert response.get_data(as_text=True).splitlines() == [",".join(f'"{column}"' for column in CSV_COLUMNS)]
 
 
 def test_the_csv_alternative_and_the_summary_are_documented(client):

@@ -67,6 +67,20 @@ def test_a_consistent_database_has_nothing_to_repair(runner, client, auth, event
     assert result.output.strip() == "1 events checked, 0 drifted, 0 repaired"
 
 
+@pytest.mark.parametrize("seconds", ["-1", "nan", "1e12", "3601"])
+def test_a_settle_delay_sleep_cannot_take_is_refused_before_anything_is_done(runner, events, database, seconds):
+    """Whole seconds, up to an hour; a negative, NaN or huge delay was a traceback from
+    `time.sleep` after Stripe's leftovers had already been settled."""
+    event = events.create(capacity=10)
+    database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"seatsTaken": 6}})
+
+    result = runner.invoke(args=["reconcile", "--settle-seconds", seconds])
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--settle-seconds'" in result.output
+    assert counter(database, event) == 6
+
+
 def test_reconcile_while_selling_changes_no_correct_counter(app, runner, auth, events, database):
     event = events.create(capacity=200)
     buyers = auth.many_user_headers(40)

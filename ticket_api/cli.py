@@ -4,7 +4,7 @@ import click
 
 from . import auth
 from .db import utcnow
-from .sales.reconcile import SETTLE_SECONDS, find_drifts, give_missing_codes, settle_with_stripe
+from .sales.reconcile import MAX_SETTLE_SECONDS, SETTLE_SECONDS, find_drifts, give_missing_codes, settle_with_stripe
 from .security import ADMIN, ROLES
 
 
@@ -36,6 +36,7 @@ def register_commands(app):
     @app.cli.command("reconcile")
     @click.option("--dry-run", is_flag=True, help="Report drift, repair nothing, ask Stripe nothing.")
     @click.option("--settle-seconds", default=SETTLE_SECONDS, show_default=True,
+                  type=click.IntRange(0, MAX_SETTLE_SECONDS),
                   help="Wait for reservations caught mid-way before counting.")
     def reconcile(dry_run, settle_seconds):
         """Settle what dead requests left half-done with Stripe (charges, refunds); give door

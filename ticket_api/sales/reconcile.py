@@ -28,7 +28,7 @@ from . import cancellation, settlement
 
 log = logging.getLogger(__name__)
 
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS, MAX_SETTLE_SECONDS = 2, 3600  # whole seconds: `time.sleep` takes no NaN or negative
 
 
 @dataclass

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from bson import ObjectId
 
-from support import Interleave, at_once, free_port, pay, refunds_of, reserve, seats_taken
+from support import Interleave, at_once, free_port, pay, refunds_of, reserve, seats_taken, stored
 from ticket_api.db import utcnow
 from ticket_api.sales import cancellation
 
@@ -233,3 +233,27 @@ def test_a_hold_whose_charge_is_running_keeps_its_seats_until_the_charge_ends(cl
     assert (response.status_code, response.json["refundsPending"]) == (202, 1)
     assert database.tickets.find_one({"_id": ObjectId(hold["_id"])})["status"] == "pending"
     assert seats_taken(database, event) == 2
+
+
+def test_stripe_down_for_a_refund_is_not_asked_anything_else_in_that_call(make_app, client, auth, events, database,
+                                                                           stripe_hanging_up):
+    """One Stripe call can last `STRIPE_TIMEOUT_SECONDS` x (1 + `STRIPE_MAX_RETRIES`), 30 s
+    by default: a second one after Stripe failed took the reply past gunicorn's timeout.
+    The released hold's PaymentIntent stays recorded, for a later request or `reconcile`.
+
+    Bug: cancelling the released holds' PaymentIntents after the refunds met Stripe down.
+    """
+    event = events.create(capacity=5, price=1000)
+    payer, holder = auth.many_user_headers(2)
+    assert pay(client, payer, reserve(client, payer, event).json).status_code == 200
+    held = reserve(client, holder, event).json
+    assert pay(client, holder, held, token=None).status_code == 202  # its PaymentIntent waits for the browser
+    port, taken = stripe_hanging_up
+    stripe_down = make_app(STRIPE_API_BASE=f"http://127.0.0.1:{port}", STRIPE_MAX_RETRIES=0)
+
+    down = cancel_event(stripe_down.test_client(), events.admin, event)
+
+    assert (down.status_code, down.json["refundsPending"]) == (202, 1)
+    assert len(taken) == 1
+    ticket = stored(database, held)
+    assert (ticket["status"], ticket["unsettledIntent"]) == ("cancelled", ticket["paymentIntent"])

@@ -136,8 +136,10 @@ def cancel_event(event_id, *, reason, now):
 def settle_cancelled_event(event_id, *, now):
     """Settle a cancelled event's tickets: first every one without a Stripe call (holds
     released, their PaymentIntents recorded to cancel; tickets no card paid for
-    cancelled), then the refunds, until Stripe fails or the time is up; then the released
-    holds' PaymentIntents are cancelled, as far as Stripe lets.
+    cancelled), then the refunds, until Stripe fails or the time is up; then, unless Stripe
+    failed, the released holds' PaymentIntents are cancelled, as far as Stripe lets. (Once
+    it failed it is not asked again: one call can take 30 s, two would outlast gunicorn's
+    timeout. The intents stay recorded for a later request or `reconcile`.)
 
     :return: how many of its tickets are still pending or confirmed.
     """
@@ -151,21 +153,22 @@ def settle_cancelled_event(event_id, *, now):
             paid.append(ticket)
         else:
             cancel_unpaid(ticket, now=now)
-    refund_while_stripe_answers(paid, now=now)
-    if intents_to_cancel:
+    if refund_while_stripe_answers(paid, now=now) and intents_to_cancel:
         settlement.cancel_unsettled_intents(limit=intents_to_cancel)
     return tickets.store.count_holding_for_event(event_id)
 
 
 def refund_while_stripe_answers(paid, *, now):
+    """:return: whether Stripe answered (False: it is down; the time being up is not that)."""
     stop_at = time.monotonic() + REFUNDS_SECONDS_PER_REQUEST
     for ticket in paid:
         if time.monotonic() > stop_at:
-            return
+            return True
         try:
             refund_in_full(ticket, now=now)
         except payments.gateway.ProviderUnavailable:
             log.warning("Stripe unavailable: refunds of cancelled tickets left for later")
-            return
+            return False
         except ApiError as error:
             log.error("refund of ticket %s refused by Stripe: %s", ticket["_id"], error.message)
+    return True

@@ -2,6 +2,7 @@
 card-paid ticket refunded in full (its holder only before the event's `refundDeadline`,
 staff always); seats back once and money back once, whatever races."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -300,6 +301,25 @@ def test_a_cancel_racing_the_payments_webhook_refunds_once(app, client, auth, bu
     assert len(refunds_of(stand_in, started["paymentId"])) == 1
     assert seats_taken(database, event) == 0
     assert holding(database, event, held) == 0
+
+
+def test_the_payments_webhook_after_its_refund_reports_no_other_refund(client, auth, paid, database, stand_in,
+                                                                       caplog):
+    """Stripe's `payment_intent.succeeded` may land after the ticket was given back: its
+    money went back once, and the log says nothing of a refund for a ticket it could not
+    confirm (an operator would look for money that never moved).
+
+    Bug caught: `settle` taking a ticket refunded with this very payment for one to refund.
+    """
+    intent_id = stored(database, paid)["paymentIntent"]
+    assert cancel(client, auth.admin_headers(), paid).json["status"] == "refunded"
+
+    with caplog.at_level(logging.INFO, logger="ticket_api.sales"):
+        assert client.post("/payment/webhook", **succeeded(intent_id, paid)).status_code == 200
+
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("ticket_api.sales")] == []
+    assert stored(database, paid)["status"] == "refunded"
+    assert len(refunds_of(stand_in, intent_id)) == 1
 
 
 def test_a_hold_paid_between_the_cancels_read_and_its_write_is_refunded(client, spied, auth, buyer, held,

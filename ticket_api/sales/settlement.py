@@ -128,6 +128,8 @@ def settle(intent, *, now):
             confirmed = True  # settled already, by whoever reported it first
         elif ticket["status"] == "expired" and ticket.get("paymentIntent") in (None, intent.id):
             confirmed = retake_seats(ticket, intent.id, now=now)
+        elif ticket["status"] == "refunded" and ticket.get("paymentIntent") == intent.id:
+            raise RefundedSeatsGone()  # given back, this very payment refunded already: nothing to do
     if not confirmed:
         refund(intent, ticket, now=now)
         raise RefundedSeatsGone()

@@ -5,7 +5,7 @@ only door staff and admins scan, and door staff do nothing else staff-only."""
 import pytest
 from bson import ObjectId
 
-from support import at_once, bearer, command_on, db_id, lapse, parse_time, pay, reserve, stored
+from support import at_once, bearer, command_on, db_id, lapse, parse_time, pay, reserve, seats_taken, stored
 from ticket_api.db import utcnow
 
 UNKNOWN_CODE = {"message": "No ticket has this code", "code": "unknown_code"}
@@ -158,6 +158,21 @@ def test_a_ticket_given_back_between_a_scans_read_and_write_is_refused(client, d
     assert (response.status_code, response.json) == (409, not_admissible("cancelled"))
     assert stored(database, ticket).get("checkedInAt") is None
 
+
+
+def test_a_scan_between_the_holders_read_and_give_back_keeps_the_ticket(client, door, show, fan, ticket, spied,
+                                                                         database):
+    """Without `checkedInAt: None` in the holder's give-back filter, a ticket let in would
+    be cancelled after and its seats sold again."""
+    spied.arm(command_on("find", "tickets"), lambda: scan(client, door, ticket["code"]))
+
+    response = spied.app.test_client().post(f"/tickets/{ticket['_id']}/cancel", headers=fan[1])
+
+    assert spied.outcome().status_code == 200
+    assert (response.status_code, response.json) == (409, {"message": "This ticket was used at the door",
+                                                           "code": "checked_in"})
+    assert stored(database, ticket)["status"] == "confirmed"
+    assert seats_taken(database, show) == 2
 
 def pending(client, fan, events, database):
     ticket = reserve(client, fan[1], events.create(capacity=5, price=2500)).json

@@ -216,3 +216,29 @@ def test_the_session_outlives_its_access_token_and_lost_answers(browser, app, li
     browser.switch_to.active_element.send_keys("ANY-CODE" + Keys.ENTER)  # no longer door staff
     wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
     assert text(browser, "login-message") == "This account is not door staff."
+
+
+def test_names_are_shown_as_text_and_whole_on_a_phone(browser, live_server, client, events, database, door_staff, now):
+    """An event's and a walk-in's names are data: markup in them is shown, never run; one
+    long word (a name, an email) wraps inside the phone's width rather than off its edges."""
+    show = events.create(name="<img src=x onerror=\"document.title='run'\">Show", price=0, capacity=20)
+    move(database, show, now + timedelta(hours=1))
+    marked_up, long_name = "<script>document.title='run'</script><b>Ada</b>", "Wolfeschlegelsteinhausenbergerdorff"
+    codes = [client.post(f"/events/{show['_id']}/tickets", headers=events.admin,
+                         json={"quantity": 1, "paidWith": "comp", "name": name}).json["code"]
+             for name in (marked_up, long_name)]
+    wait = WebDriverWait(browser, 10)
+    browser.get(f"{live_server}/door")
+    log_in(browser, door_staff)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".event-choice"))
+    browser.find_element(By.CSS_SELECTOR, ".event-choice").click()
+    wait.until(lambda d: text(d, "expected") == "2")
+
+    assert scan(browser, codes[0])["holder"] == marked_up
+    assert text(browser, "event-name") == show["name"]
+    assert (browser.title, browser.find_elements(By.CSS_SELECTOR, "#scan img, #scan b")) == ("Door", [])
+    assert scan(browser, codes[1])["holder"] == long_name
+    page_width, holder_width = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.getElementById('result').clientWidth]")
+    assert page_width == browser.execute_script("return document.documentElement.clientWidth")
+    assert browser.find_element(By.ID, "holder").size["width"] <= holder_width

@@ -66,8 +66,9 @@ def cancel(ticket, *, by_staff, now):
         check_holder_may_cancel(ticket, now=now)
     if ticket.get("paymentIntent"):
         refund(ticket, now=now)
-    elif not cancel_unpaid(ticket, now=now):
-        raise NotCancellable(tickets.store.get(ticket["_id"])["status"])
+    elif not cancel_unpaid(ticket, now=now, unless_checked_in=not by_staff):
+        status = tickets.store.get(ticket["_id"])["status"]
+        raise CheckedIn() if status == "confirmed" else NotCancellable(status)  # scanned since it was read
     return tickets.store.get_with_event(ticket["_id"])
 
 
@@ -109,9 +110,10 @@ def refund_in_full(ticket, *, now):
                                      ticket=ticket, statuses=("confirmed",), now=now)
 
 
-def cancel_unpaid(ticket, *, now):
-    """A confirmed ticket no card paid for -> cancelled, its seats back. :return: whether this call did it."""
-    if not tickets.store.cancel_unpaid(ticket["_id"], now=now):
+def cancel_unpaid(ticket, *, now, unless_checked_in=False):
+    """A confirmed ticket no card paid for -> cancelled, its seats back (`unless_checked_in`:
+    only if not scanned at the door, decided in the same write). :return: whether this call did it."""
+    if not tickets.store.cancel_unpaid(ticket["_id"], now=now, unless_checked_in=unless_checked_in):
         return False
     seats.give_back(ticket, now=now)
     return True

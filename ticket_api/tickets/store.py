@@ -240,13 +240,15 @@ def end_hold(ticket, status, *, now):
     ).modified_count == 1
 
 
-def cancel_unpaid(ticket_id, *, now):
-    """confirmed -> cancelled, for a ticket no card paid for (free, cash, comp).
+def cancel_unpaid(ticket_id, *, now, unless_checked_in=False):
+    """confirmed -> cancelled, for a ticket no card paid for (free, cash, comp); with
+    `unless_checked_in` (its holder giving it back), only if not scanned at the door.
 
     :return: whether this call cancelled it (exactly one of any number of callers does).
     """
+    not_in = {"checkedInAt": None} if unless_checked_in else {}
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": "confirmed", "paymentIntent": None},
+        {"_id": ticket_id, "status": "confirmed", "paymentIntent": None, **not_in},
         {"$set": {"status": "cancelled", "updatedAt": now}, "$inc": {"__v": 1}},
     ).modified_count == 1
 

@@ -5,7 +5,22 @@ only door staff and admins scan, and door staff do nothing else staff-only."""
 import pytest
 from bson import ObjectId
 
-from support import at_once, bearer, command_on, db_id, lapse, parse_time, pay, reserve, seats_taken, stored
+from support import (
+    at_once,
+    bearer,
+    command_on,
+    db_id,
+    free_port,
+    in_days,
+    lapse,
+    parse_time,
+    pay,
+    refunds_of,
+    reserve,
+    seats_taken,
+    stored,
+)
+from ticket_api import tickets
 from ticket_api.db import utcnow
 
 UNKNOWN_CODE = {"message": "No ticket has this code", "code": "unknown_code"}
@@ -159,7 +174,6 @@ def test_a_ticket_given_back_between_a_scans_read_and_write_is_refused(client, d
     assert stored(database, ticket).get("checkedInAt") is None
 
 
-
 def test_a_scan_between_the_holders_read_and_give_back_keeps_the_ticket(client, door, show, fan, ticket, spied,
                                                                          database):
     """Without `checkedInAt: None` in the holder's give-back filter, a ticket let in would
@@ -173,6 +187,7 @@ def test_a_scan_between_the_holders_read_and_give_back_keeps_the_ticket(client, 
                                                            "code": "checked_in"})
     assert stored(database, ticket)["status"] == "confirmed"
     assert seats_taken(database, show) == 2
+
 
 def pending(client, fan, events, database):
     ticket = reserve(client, fan[1], events.create(capacity=5, price=2500)).json
@@ -373,3 +388,65 @@ def test_set_role_makes_door_staff_who_can_scan_at_once(client, runner, auth, ti
     assert scan(client, headers, ticket["code"]).status_code == 200
     assert runner.invoke(args=["set-role", "door@example.com", "user"]).exit_code == 0
     assert scan(client, headers, ticket["code"]).status_code == 403
+
+
+@pytest.fixture
+def paid(client, fan, events):
+    """A card-paid ticket of `fan`'s, its event refundable by the holder for 10 more days."""
+    event = events.create(capacity=10, price=2500, refundDeadline=in_days(10))
+    ticket = reserve(client, fan[1], event).json
+    return pay(client, fan[1], ticket).json["ticket"]
+
+
+def test_a_scan_between_the_holders_read_and_refund_keeps_the_ticket_paid(client, door, fan, paid, spied, database,
+                                                                          stand_in):
+    """Without the holder's claim requiring `checkedInAt: None`, the person let in would be refunded too."""
+    spied.arm(command_on("find", "tickets"), lambda: scan(client, door, paid["code"]))
+
+    response = spied.app.test_client().post(f"/tickets/{paid['_id']}/cancel", headers=fan[1])
+
+    assert spied.outcome().status_code == 200
+    assert (response.status_code, response.json) == (409, {"message": "This ticket was used at the door",
+                                                           "code": "checked_in"})
+    assert stored(database, paid)["status"] == "confirmed"
+    assert refunds_of(stand_in, stored(database, paid)["paymentIntent"]) == []
+
+
+def test_a_scan_while_the_holders_refund_runs_is_refused(client, door, fan, paid, spied, database, stand_in):
+    """Without the claim in `check_in`'s filter, a ticket being refunded would let someone in."""
+    spied.arm(command_on("update", "tickets"), lambda: scan(client, door, paid["code"]))  # the claim
+
+    response = spied.app.test_client().post(f"/tickets/{paid['_id']}/cancel", headers=fan[1])
+
+    assert (spied.outcome().status_code, spied.outcome().json) == (409, {
+        "message": "This ticket does not admit anyone: it is being refunded", "code": "not_admissible",
+        "status": "refunding"})
+    assert (response.status_code, response.json["status"]) == (200, "refunded")
+    assert stored(database, paid).get("checkedInAt") is None
+    assert len(refunds_of(stand_in, stored(database, paid)["paymentIntent"])) == 1
+
+
+def test_a_holders_refund_that_fails_leaves_the_ticket_admitting(make_app, client, door, fan, paid, database):
+    stripe_down = make_app(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}", STRIPE_MAX_RETRIES=0)
+
+    refused = stripe_down.test_client().post(f"/tickets/{paid['_id']}/cancel", headers=fan[1])
+
+    assert refused.status_code == 502
+    assert "givingBackSince" not in stored(database, paid)
+    assert scan(client, door, paid["code"]).json["result"] == "admitted"
+
+
+def test_a_holders_refund_claimed_between_a_scans_read_and_write_is_refused(app, door, paid, spied, database):
+    """Without the claim in `check_in`'s filter, a scan that read the ticket just before its
+    holder's refund began would let someone in on a ticket being refunded."""
+    def holders_refund_begins():
+        with app.app_context():
+            return tickets.store.claim_give_back(db_id(paid), now=utcnow())
+
+    spied.arm(command_on("find", "tickets"), holders_refund_begins)
+
+    response = scan(spied.app.test_client(), door, paid["code"])
+
+    assert spied.outcome() is True
+    assert (response.status_code, response.json["status"]) == (409, "refunding")
+    assert stored(database, paid).get("checkedInAt") is None

@@ -5,7 +5,8 @@ another event, not confirmed, already in, or to be admitted. Admitting is one
 `update_one` whose filter requires the ticket still confirmed and not checked in
 (`tickets.store.check_in`), so of any number of scanners reading one code at once exactly
 one admits it. Any other finds that its update matched nothing, reads the ticket again
-and answers what it is now: already in (with the time), or given back meanwhile.
+and answers what it is now: already in (with the time), or given back meanwhile. A
+ticket its holder is being refunded for admits no one while the refund runs.
 
 A scan retried with its `scanId` (the scanner lost the reply) by the account that
 admitted it gets that admission again, not a false alarm: it is the same scan.
@@ -34,12 +35,15 @@ class WrongEvent(ApiError):
 
 
 class NotAdmissible(ApiError):
-    """Pending, expired, cancelled or refunded: `status` says which."""
+    """Pending, expired, cancelled, refunded, or `refunding` (its holder is being refunded
+    right now): `status` says which."""
 
     status_code, code = 409, "not_admissible"
+    REFUNDING = "refunding"
 
     def __init__(self, status):
-        super().__init__(f"This ticket does not admit anyone: it is {status}")
+        said = "being refunded" if status == self.REFUNDING else status
+        super().__init__(f"This ticket does not admit anyone: it is {said}")
         self.status = status
 
     def body(self):
@@ -67,7 +71,7 @@ def check_in(code, *, event_id, scan_id, by, now):
     code = code.strip().upper()  # typed by hand, in any case: the codes' alphabet has no lower case
     for _ in range(MAX_ATTEMPTS):
         ticket = tickets.store.get_by_code(code)
-        refusal = why_not_admitted(ticket, event_id, scan_id=scan_id, by=by)
+        refusal = why_not_admitted(ticket, event_id, scan_id=scan_id, by=by, now=now)
         if refusal is not None:
             record(ticket, event_id, refusal.code, by=by, scan_id=scan_id, now=now)
             raise refusal
@@ -80,7 +84,7 @@ def check_in(code, *, event_id, scan_id, by, now):
     raise KeptChanging(f"ticket {ticket['_id']}: neither checked in nor refused after {MAX_ATTEMPTS} attempts")
 
 
-def why_not_admitted(ticket, event_id, *, scan_id, by):
+def why_not_admitted(ticket, event_id, *, scan_id, by, now):
     """Why a scan of the ticket, as read, is refused; None to admit it (or when it is the
     scan that admitted it, retried)."""
     if ticket is None:
@@ -91,6 +95,8 @@ def why_not_admitted(ticket, event_id, *, scan_id, by):
         return NotAdmissible(ticket["status"])
     if ticket.get("checkedInAt") is not None and not admitted_by(ticket, scan_id, by):
         return AlreadyCheckedIn(ticket["checkedInAt"])
+    if ticket.get("checkedInAt") is None and tickets.store.being_given_back(ticket, now=now):
+        return NotAdmissible(NotAdmissible.REFUNDING)
     return None
 
 

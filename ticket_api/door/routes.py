@@ -38,7 +38,8 @@ PAGE_HEADERS = {
 @bp.alt_response(404, schema=RefusalSchema, description="`unknown_code`", example=checkin.UnknownCode().body())
 @bp.alt_response(409, schema=RefusalSchema, example=checkin.NotAdmissible("refunded").body(),
                  description="`already_checked_in` (with `checkedInAt`), `not_admissible` (with `status`: "
-                             "pending, expired, cancelled or refunded), `wrong_event`")
+                             "pending, expired, cancelled, refunded, or refunding: its holder's refund "
+                             "is running), `wrong_event`")
 @bp.error(429, "Too many requests (120 per 1 minute); try again later", "Too many scans by this account")
 @bp.doc(security=security.BEARER_AUTH)
 def check_in(fields):

@@ -65,7 +65,7 @@ def cancel(ticket, *, by_staff, now):
     if not by_staff:
         check_holder_may_cancel(ticket, now=now)
     if ticket.get("paymentIntent"):
-        refund(ticket, now=now)
+        refund(ticket, by_holder=not by_staff, now=now)
     elif not cancel_unpaid(ticket, now=now, unless_checked_in=not by_staff):
         status = tickets.store.get(ticket["_id"])["status"]
         raise CheckedIn() if status == "confirmed" else NotCancellable(status)  # scanned since it was read
@@ -98,10 +98,26 @@ def give_up_hold(ticket, *, now):
     return True
 
 
-def refund(ticket, *, now):
-    if not refund_in_full(ticket, now=now):
-        current = tickets.store.get(ticket["_id"])
-        raise RefundInProgress() if current["status"] == "confirmed" else NotCancellable(current["status"])
+def refund(ticket, *, by_holder, now):
+    """Refund the ticket in full; for its holder, only while no scan admitted it: the ticket
+    is claimed first, in one write that requires it not checked in, and admits no one
+    while the refund runs (`tickets.store.claim_give_back`)."""
+    if by_holder and not tickets.store.claim_give_back(ticket["_id"], now=now):
+        raise why_not_refunded(tickets.store.get(ticket["_id"]))
+    try:
+        refunded = refund_in_full(ticket, now=now)
+    finally:
+        if by_holder:
+            tickets.store.drop_give_back(ticket["_id"])  # refunded, or not: then it admits again
+    if not refunded:
+        raise why_not_refunded(tickets.store.get(ticket["_id"]))
+
+
+def why_not_refunded(current):
+    """The ticket, read again, was scanned, is being refunded by another call, or is no longer confirmed."""
+    if current["status"] != "confirmed":
+        return NotCancellable(current["status"])
+    return CheckedIn() if current.get("checkedInAt") else RefundInProgress()
 
 
 def refund_in_full(ticket, *, now):

@@ -75,9 +75,38 @@ def check_in(ticket_id, *, by, scan_id, now):
         code at once, exactly one does.
     """
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": "confirmed", "checkedInAt": None},
+        {"_id": ticket_id, "status": "confirmed", "checkedInAt": None, **not_given_back(now)},
         {"$set": {"checkedInAt": now, "checkedInBy": by, "scanId": scan_id, "updatedAt": now}, "$inc": {"__v": 1}},
     ).modified_count == 1
+
+
+def claim_give_back(ticket_id, *, now):
+    """Mark a confirmed ticket as being given back by its holder (`givingBackSince`), only
+    while it is not checked in: from then on no scan admits it (`check_in`), until the
+    claim is dropped or outlives `CHARGE_GRACE` (its process died). So a holder's refund
+    and a scan at the door cannot both happen.
+
+    :return: whether this call claimed it.
+    """
+    return get_db().tickets.update_one(
+        {"_id": ticket_id, "status": "confirmed", "checkedInAt": None, **not_given_back(now)},
+        {"$set": {"givingBackSince": now}},
+    ).modified_count == 1
+
+
+def drop_give_back(ticket_id):
+    get_db().tickets.update_one({"_id": ticket_id}, {"$unset": {"givingBackSince": ""}})
+
+
+def being_given_back(ticket, *, now):
+    """Whether the ticket, as read, is claimed by its holder's give-back (`claim_give_back`)."""
+    since = ticket.get("givingBackSince")
+    return since is not None and since > now - CHARGE_GRACE
+
+
+def not_given_back(now):
+    """No give-back claim, or one so old its process died (`$not` matches a missing field too)."""
+    return {"givingBackSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
 def seats_at_the_door(event_id):

@@ -5,7 +5,9 @@
 // (API.md, "The door"). The session lives in sessionStorage: it ends with the tab.
 
 const session = window.sessionStorage;
-const STATUS_WORDS = {refunded: "Refunded", cancelled: "Cancelled", pending: "Not paid", expired: "Expired"};
+const STATUS_WORDS = {
+  refunded: "Refunded", refunding: "Being refunded", cancelled: "Cancelled", pending: "Not paid", expired: "Expired",
+};
 const RESULT_SHOWN_MS = 6000; // then back to "Ready": an old green must not pass for the next scan
 const TRY_AGAIN = "Not checked: press Enter to send it again";
 const COUNT_EVERY_MS = 30000; // other doors admit too

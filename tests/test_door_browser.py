@@ -78,6 +78,16 @@ def log_in(driver, email):
     driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
 
 
+# A scanner typing the code while the focus is away from the field, in one task of the
+# page, so the field's refocus (a timer) cannot come first.
+TYPED_BEFORE_THE_FOCUS_IS_BACK = """
+document.getElementById("code").blur();
+for (const key of arguments[0]) {
+  document.body.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true, cancelable: true}));
+}
+"""
+
+
 def scan(driver, code):
     """Type the code and Enter where the focus is (the scanner does not aim), and read the
     result once there is one."""
@@ -156,7 +166,8 @@ def test_a_volunteer_logs_in_picks_tonights_event_and_scans(browser, live_server
     browser.find_element(By.ID, "result").click()  # the focus leaves the field, and comes back
     assert scan(browser, matinee_ticket["code"])["headline"] == "Wrong event"
     database.tickets.update_one({"_id": db_id(given_back)}, {"$set": {"status": "refunded"}})
-    assert scan(browser, given_back["code"])["headline"] == "Refunded"
+    browser.execute_script(TYPED_BEFORE_THE_FOCUS_IS_BACK, given_back["code"])
+    assert scan(browser, "")["headline"] == "Refunded"  # the Enter: the code went into the field all the same
     unknown = scan(browser, "NO-SUCH-CODE")
     assert (unknown["kind"], unknown["headline"], unknown["detail"]) == ("refused", "Unknown code", "NO-SUCH-CODE")
     assert text(browser, "admitted") == "2"

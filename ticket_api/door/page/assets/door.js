@@ -190,6 +190,16 @@ function focusCode() {
   if (!$("scan").hidden) $("code").focus();
 }
 
+// A key typed while the focus is elsewhere (a tap on the page just before a scan, before
+// the field took the focus back) goes into the code field, so no character is lost.
+function keyOutsideTheField(pressed) {
+  const printable = pressed.key.length === 1 && !pressed.ctrlKey && !pressed.metaKey && !pressed.altKey;
+  if ($("scan").hidden || pressed.target === $("code") || !printable) return;
+  pressed.preventDefault();
+  $("code").value += pressed.key;
+  focusCode();
+}
+
 // Enter in the code field (the scanner's, or a person's): check the code. Enter on an
 // empty field retries a scan left without an answer.
 function scanSubmitted(submitted) {
@@ -302,6 +312,7 @@ function start() {
   $("login-form").addEventListener("submit", logIn);
   $("scan-form").addEventListener("submit", scanSubmitted);
   $("code").addEventListener("blur", () => setTimeout(focusCode, 0));
+  document.addEventListener("keydown", keyOutsideTheField);
   window.addEventListener("focus", focusCode);
   $("reload-events").addEventListener("click", showEvents);
   $("change-event").addEventListener("click", showEvents);

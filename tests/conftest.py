@@ -3,6 +3,7 @@ SecantusDB server (or `MONGODB_URI` when set), and a fresh, empty database on it
 test, dropped afterwards; and a real Stripe stand-in over HTTP."""
 
 import os
+import socket
 import threading
 import uuid
 from contextlib import ExitStack
@@ -185,3 +186,25 @@ def held(client, event, buyer):
     """A pending ticket of `buyer`'s for `event`: 2 seats at 25.00."""
     response = client.post("/tickets", json={"eventId": event["_id"], "quantity": 2}, headers=buyer)
     return response.json
+
+
+@pytest.fixture
+def stripe_hanging_up():
+    """Where Stripe should be, a port that takes each connection and closes it at once:
+    the port, and the list of connections taken."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken = []
+
+    def hang_up():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was shut
+                return
+            taken.append(connection)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    yield listener.getsockname()[1], taken
+    listener.shutdown(socket.SHUT_RDWR)
+    listener.close()

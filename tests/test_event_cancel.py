@@ -2,8 +2,6 @@
 full exactly once, every free ticket cancelled; a crash or a Stripe outage half-way is
 finished by the next call, never twice."""
 
-import socket
-import threading
 from collections import Counter
 
 import pytest
@@ -172,27 +170,6 @@ def three_paid(client, auth, events):
         assert pay(client, buyer, reserve(client, buyer, event).json).status_code == 200
     return event
 
-
-@pytest.fixture
-def stripe_hanging_up():
-    """Where Stripe should be, a port that takes each connection and closes it at once:
-    the port, and the list of connections taken."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    taken = []
-
-    def hang_up():
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:  # the listener was shut
-                return
-            taken.append(connection)
-            connection.close()
-
-    threading.Thread(target=hang_up, daemon=True).start()
-    yield listener.getsockname()[1], taken
-    listener.shutdown(socket.SHUT_RDWR)
-    listener.close()
 
 
 def test_the_first_refund_stripe_fails_ends_the_calls_refunds(make_app, three_paid, events, stripe_hanging_up):

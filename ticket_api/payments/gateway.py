@@ -2,14 +2,16 @@
 
 One `StripeClient` per app, pointed at Stripe or at a Stripe-compatible base
 (`STRIPE_API_BASE`: the stand-in in development), with a short timeout and a bounded
-number of retries, so an unreachable provider is a quick 502, never a hung worker.
+number of retries, so an unreachable provider is a quick 502, never a hung worker. Once a
+call found Stripe unavailable, the rest of the request (or CLI command) does not ask it
+again: one request waits out one timeout at most, not one per call it would make.
 """
 
 import logging
 from contextlib import contextmanager
 
 import stripe
-from flask import current_app
+from flask import current_app, g
 
 from ..errors import ApiError
 from ..extensions import loads
@@ -61,18 +63,23 @@ def client():
 
 @contextmanager
 def calling_stripe():
-    """Turn the SDK's errors into the API's: 402 declined, 400 refused, 502 unavailable."""
+    """Turn the SDK's errors into the API's: 402 declined, 400 refused, 502 unavailable
+    (and then at once for the rest of the app context: `g.stripe_unavailable`)."""
+    if g.get("stripe_unavailable"):
+        raise ProviderUnavailable()
     try:
         yield
     except stripe.CardError as error:
         raise declined(error) from error
     except stripe.InvalidRequestError as error:
         if error.http_status and error.http_status >= 500:
+            g.stripe_unavailable = True
             raise ProviderUnavailable() from error
         log.warning("Stripe refused the request: %s (%s)", error.user_message or str(error), error.code)
         raise StripeRefused() from error
     except stripe.StripeError as error:  # connection, 5xx, rate limit, authentication
         current_app.logger.error("Stripe call failed: %s", type(error).__name__)
+        g.stripe_unavailable = True
         raise ProviderUnavailable() from error
 
 

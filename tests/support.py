@@ -357,3 +357,27 @@ def ctrl_c(process):
     """Ctrl-C to a `start_make_run`: what it printed."""
     os.killpg(process.pid, signal.SIGINT)
     return process.communicate(timeout=30)[0]
+
+
+# The OpenAPI document
+
+
+def operations(spec):
+    """(path, method, operation) of every operation of the document."""
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":  # the path's own parameters, not an operation
+                yield path, method, operation
+
+
+def error_responses(spec):
+    """(path, method, status, response) of every documented error reply, a `$ref` to a
+    shared response followed; but `/healthz`'s 503, whose body API.md gives as
+    `{"status": "unavailable"}`."""
+    for path, method, operation in operations(spec):
+        for status, response in operation.get("responses", {}).items():
+            if status == "default" or int(status) >= 400:
+                if "$ref" in response:
+                    response = spec["components"]["responses"][response["$ref"].rpartition("/")[2]]
+                if (path, method, status) != ("/healthz", "get", "503"):
+                    yield path, method, status, response

@@ -5,7 +5,7 @@ OpenAPI document shows the code in every documented error's example."""
 import pytest
 from bson import ObjectId
 
-from support import VISA, bearer, begin, db_id, free_port, in_days, lapse, pay, reserve
+from support import VISA, bearer, begin, db_id, error_responses, free_port, in_days, lapse, operations, pay, reserve
 from ticket_api.db import utcnow
 from ticket_api.errors import CODES_BY_STATUS, INVALID_DATA, ApiError
 
@@ -306,23 +306,6 @@ def test_a_replayed_error_keeps_its_code(client, buyer, held, body, code):
 # The OpenAPI document
 
 
-def error_responses(spec):
-    """(path, method, status, the response with `$ref`s to shared responses followed)."""
-    for path, operations in spec["paths"].items():
-        for method, operation in operations.items():
-            if method == "parameters":  # the path's own, not an operation
-                continue
-            for status, response in operation.get("responses", {}).items():
-                if status == "default" or int(status) >= 400:
-                    if "$ref" in response:
-                        response = spec["components"]["responses"][response["$ref"].rpartition("/")[2]]
-                    yield path, method, status, response
-
-
-# API.md gives `/healthz` its own body: `503 {"status": "unavailable"}`, not an error body.
-NOT_ERROR_BODIES = {("/healthz", "get", "503")}
-
-
 def api_errors():
     """Every `ApiError` class (subclasses of subclasses too)."""
     found, pending = [], [ApiError]
@@ -333,41 +316,92 @@ def api_errors():
     return found
 
 
-def test_every_documented_error_has_a_code_in_its_example(client):
-    """And the code its reply carries: `bp.error(409, SomeError.message)` for an error that
-    has a class of its own would show the status's code (`conflict`), not the class's
-    (`bp.raises(SomeError)` shows it)."""
+def examples(response):
+    return [example["value"] for example in response["content"]["application/json"]["examples"].values()]
+
+
+def codes(response):
+    return response["content"]["application/json"]["schema"]["properties"]["code"]["enum"]
+
+
+def test_every_documented_error_lists_its_codes_and_shows_each(client):
+    """Each status's `code` is the enum of the codes of its examples, each one a code a
+    reply carries, with the message its class gives it: `bp.error(409, SomeError.message)`
+    for an error that has a class of its own would show the status's code (`conflict`),
+    not the class's (`bp.raises(SomeError)` shows it)."""
     spec = client.get("/openapi.json").json
     documented = list(error_responses(spec))
-    made = set(CODES_BY_STATUS.values()) | {error.code for error in api_errors()}
+    made = set(CODES_BY_STATUS.values()) | {error.code for error in api_errors()} | {"database_unavailable"}
     code_of_message = {(error.status_code, error.message): error.code for error in api_errors()
                        if error.code and error.message != INVALID_DATA}  # validation's too: InvalidJson's
 
-    assert len(documented) > 30
+    assert len(documented) > 60
     for path, method, status, response in documented:
-        if (path, method, status) in NOT_ERROR_BODIES:
-            continue
-        example = response["content"]["application/json"]["example"]
-        assert example.get("code") in made, (path, method, status, example)
-        assert example["message"], (path, method, status, example)
-        key = (int(status) if status != "default" else 500, example["message"])
-        assert example["code"] == code_of_message.get(key, example["code"]), (path, method, status, example)
+        shown = examples(response)
+        assert codes(response) == list(dict.fromkeys(example["code"] for example in shown)), (path, method, status)
+        for example in shown:
+            assert example["code"] in made, (path, method, status, example)
+            assert example["message"], (path, method, status, example)
+            key = (int(status), example["message"]) if status != "default" else None
+            assert example["code"] == code_of_message.get(key, example["code"]), (path, method, status, example)
 
 
 def test_the_examples_are_the_bodies_the_routes_answer(client):
     spec = client.get("/openapi.json").json
-    examples = {(path, method, status): response["content"]["application/json"]["example"]
-                for path, method, status, response in error_responses(spec)
-                if (path, method, status) not in NOT_ERROR_BODIES}
+    shown = {(path, method, status): examples(response) for path, method, status, response in error_responses(spec)}
 
-    assert examples["/tickets", "post", "409"] == {"message": "Sold out", "code": "sold_out"}
-    assert examples["/tickets", "post", "401"] == UNAUTHORIZED
-    assert examples["/events", "post", "403"] == {"message": "Admins only", "code": "forbidden"}
-    assert examples["/auth/login", "post", "404"] == {"message": "User not found", "code": "user_not_found"}
-    assert examples["/payment", "post", "400"] == {"message": "Amount does not match", "code": "amount_mismatch",
-                                                   "expected": 5000}
-    assert examples["/payment", "post", "402"] == {"message": "Your card was declined.", "code": "card_declined",
-                                                   "declineCode": "generic_decline"}
-    assert examples["/events/{event_id}", "get", "400"]["code"] == "invalid_data"
-    assert examples["/events", "get", "default"] == {"message": "Internal server error", "code": "internal_error"}
+    assert shown["/tickets", "post", "409"] == [
+        {"message": "Sold out", "code": "sold_out"},
+        {"message": "No more seats for this account: the event's limit per account is reached",
+         "code": "seat_limit"},
+        {"message": "This event is cancelled", "code": "event_cancelled"}]
+    assert shown["/tickets", "post", "401"] == [UNAUTHORIZED]
+    assert shown["/events", "post", "403"] == [{"message": "Admins only", "code": "forbidden"}]
+    assert shown["/auth/login", "post", "404"] == [{"message": "User not found", "code": "user_not_found"}]
+    assert shown["/payment", "post", "402"] == [{"message": "Your card has insufficient funds.",
+                                                 "code": "card_declined", "declineCode": "insufficient_funds"}]
+    assert shown["/events/{event_id}", "get", "400"] == [
+        {"message": "Invalid data", "code": "invalid_data", "errors": {"path": {"event_id": ["Not a valid id."]}}}]
+    assert shown["/events", "get", "default"] == [
+        {"message": "Internal server error", "code": "internal_error"},
+        {"message": "Database unavailable", "code": "database_unavailable"}]
     assert "code" in spec["components"]["schemas"]["Error"]["required"]
+
+
+def test_the_payment_400s_are_the_payments(client):
+    """Not an email's error on a route that takes no email: the validation error of the
+    route's own body (`ticketId` and `amount` missing), then each 400 it answers."""
+    payment = next(response for path, method, status, response in error_responses(client.get("/openapi.json").json)
+                   if (path, method, status) == ("/payment", "post", "400"))
+
+    assert codes(payment) == ["invalid_data", "invalid_json", "amount_mismatch", "payment_refused",
+                              "idempotency_key_reused"]
+    assert examples(payment)[:3] == [
+        {"message": "Invalid data", "code": "invalid_data", "errors": {"json": {
+            "ticketId": ["Missing data for required field."], "amount": ["Missing data for required field."]}}},
+        {"message": "Invalid data", "code": "invalid_json", "errors": {"json": ["Invalid JSON body."]}},
+        {"message": "Amount does not match", "code": "amount_mismatch", "expected": 5000}]
+
+
+def test_every_validation_example_names_what_its_route_takes(client):
+    """Each route's `invalid_data` examples name its own body fields, query parameters or
+    path parameters: the examples belong to their route."""
+    spec = client.get("/openapi.json").json
+    taken = {}
+    for path, method, operation in operations(spec):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        schema = spec["components"]["schemas"][body["$ref"].rpartition("/")[2]] if body else {"properties": {}}
+        taken[path, method] = {
+            "json": set(schema["properties"]),
+            "query": {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"},
+            "path": {p["name"] for p in spec["paths"][path].get("parameters", [])},
+        }
+
+    checked = 0
+    for path, method, _, response in error_responses(spec):
+        for example in examples(response):
+            for place, fields in example.get("errors", {}).items():
+                if isinstance(fields, dict):
+                    assert set(fields) <= taken[path, method][place], (path, method, example)
+                    checked += 1
+    assert checked > 20

@@ -4,7 +4,7 @@ import atexit
 
 from flask import Flask
 
-from . import db, docs, requestlog
+from . import db, docs, requestlog, routing
 from .auth import routes as auth_routes
 from .cli import register_commands
 from .config import Config, check
@@ -30,7 +30,7 @@ def create_app(test_config=None):
     """
     app = Flask(__name__, static_folder=None)
     app.json = JSONProvider(app)
-    app.config.from_mapping(openapi_settings())
+    app.config.from_mapping(docs.SETTINGS)
     app.config.from_mapping(check({**Config().as_dict(), **(test_config or {})}))
     requestlog.configure_logging()
     requestlog.init_app(app)
@@ -59,26 +59,18 @@ def close(app):
         limiter.storage.storage.close()
 
 
-def openapi_settings():
-    return {
-        "API_TITLE": "ticket_api",
-        "API_VERSION": "1.0",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        **docs.SETTINGS,
-    }
-
-
 def register_extensions(app):
     """Bind the singletons of `extensions.py` to this app, with this app's settings."""
     app.config.update(
         JWT_ERROR_MESSAGE_KEY="message",
         RATELIMIT_STORAGE_URI=app.config["MONGODB_URI"],
         RATELIMIT_STORAGE_OPTIONS={"database_name": app.config["MONGODB_DB"]},
+        API_SPEC_OPTIONS=docs.spec_options(app.config["OPENAPI_SERVER_URL"]),
     )
     api.init_app(app)
     api.register_field(ObjectIdField, "string", None)
+    api.ma_plugin.converter.add_attribute_function(docs.nullable_nested)
+    routing.init_app(app, api)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     jwt.init_app(app)
     init_jwt(jwt)

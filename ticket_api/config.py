@@ -72,6 +72,7 @@ class Config:
         self.TRUST_PROXY = self.number("TRUST_PROXY", "0")
         self.FORWARDED_ALLOW_IPS = [ip.strip() for ip in env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")]
         self.MAX_CONTENT_LENGTH = self.number("MAX_CONTENT_LENGTH", str(1024 * 1024))
+        self.OPENAPI_SERVER_URL = env("OPENAPI_SERVER_URL", "/")
         self.WEB_CONCURRENCY = self.number("WEB_CONCURRENCY", "2")  # gunicorn's, checked with the rest
         self.GUNICORN_THREADS = self.number("GUNICORN_THREADS", "8")
         self.refuse_malformed()

@@ -39,15 +39,12 @@ def code_for_status(status):
 class ErrorSchema(ma.Schema):
     """The body of every error reply (documentation only: errors are built below)."""
 
-    message = ma.fields.String(required=True, metadata={"example": "Invalid data"})
-    code = ma.fields.String(required=True, metadata={"description": "Stable, for programs (API.md, \"Error codes\")",
+    message = ma.fields.String(required=True, metadata={"description": "For people: it may change",
+                                                        "example": "Invalid data"})
+    code = ma.fields.String(required=True, metadata={"description": "For programs: stable (the table on top)",
                                                      "example": "invalid_data"})
-    errors = ma.fields.Dict(
-        metadata={
-            "description": "Validation errors, keyed by location (`json`, `query`) then field",
-            "example": {"json": {"email": ["Not a valid email address."]}},
-        }
-    )
+    errors = ma.fields.Dict(metadata={
+        "description": "`invalid_data`: the reasons, by place (`json`, `query`, `path`) and field"})
     expected = ma.fields.Integer(metadata={"description": "`amount_mismatch`: the ticket's amount"})
     declineCode = ma.fields.String(metadata={"description": "`card_declined`: Stripe's decline code"})
 

@@ -27,7 +27,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.http import HTTP_STATUS_CODES, quote_etag
 
-from . import errors
+from . import docs, errors, routing
 
 MAX_DEPTH = 32  # arrays and objects inside each other; no request of this API needs more than 3
 MAX_NUMBER_LENGTH = 1000  # characters of a number literal (Python's own limit is 4,300 digits)
@@ -134,9 +134,40 @@ OPTIONAL_IF_MATCH = {
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's, with `If-Match` optional (API.md): flask-smorest answers a PATCH
     without it with 428; here it applies the change to whatever is stored. A route with
-    `@bp.etag` calls `bp.check_etag` only when `If-Match` was sent. Its 304 carries the ETag."""
+    `@bp.etag` calls `bp.check_etag` only when `If-Match` was sent. Its 304 carries the ETag.
+
+    Every error a route answers is documented with its exact body (`docs.py`): those it
+    declares (`raises`, `error`), its arguments' validation errors, and a malformed id
+    in its rule (`routing.py`)."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(docs.prepare_refusals_doc)
+
+    def route(self, rule, **options):
+        """flask-smorest's, documenting the 400 of a malformed id in the rule."""
+        register = super().route(rule, **options)
+        malformed = [docs.Refusal(400, errors.http_error_response(routing.MalformedId(name))[0],
+                                  f"`{name}` is not an id") for name in routing.ID_VARIABLE.findall(rule)]
+        return lambda view: register(docs.document(view, malformed))
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        """flask-smorest's, documenting what the route answers when `schema` refuses."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        return lambda view: docs.document(parse(view), docs.invalid_input(schema, location))
+
+    def raises(self, *raised, description=None, schema=None):
+        """Document `ApiError`s the route raises (classes, or instances for those that need
+        arguments), each with its exact body as the example; `description` instead of
+        their messages, `schema` for a body richer than `errors.ErrorSchema`."""
+        return lambda view: docs.document(view, [docs.raised(error, description, schema) for error in raised])
+
+    def error(self, status_code, message, description=None):
+        """Document an error reply a client must handle that no `ApiError` of ours makes (a
+        token refused, a rate limit), its code the status's."""
+        return self.raises(errors.ApiError(message, status_code), description=description)
 
     def _check_precondition(self):
         """No 428: `If-Match` is optional."""
@@ -160,20 +191,13 @@ class Blueprint(flask_smorest.Blueprint):
             doc["responses"].pop(428, None)
         return doc
 
-    def error(self, status_code, message, description=None):
-        """Document an error reply a client must handle that no `ApiError` of ours makes (a
-        token refused, a rate limit), with its exact body, its code the status's, as the
-        example. For an `ApiError`, see `raises`."""
-        example = {"message": message, "code": errors.code_for_status(status_code)}
-        return self.alt_response(status_code, schema=errors.ErrorSchema, description=description or message,
-                                 example=example)
 
-    def raises(self, error, description=None):
-        """Document an `ApiError` (a class, or an instance for one that needs arguments) the
-        route raises, with its exact body, code included, as the example."""
-        error = error() if isinstance(error, type) else error
-        return self.alt_response(error.status_code, schema=errors.ErrorSchema,
-                                 description=description or error.message, example=error.body())
+# What any route may answer, besides what it documents itself: its `default` response.
+ANY_ROUTE = [
+    docs.Refusal(500, {"message": errors.INTERNAL_ERROR, "code": errors.code_for_status(500)}, "A bug (logged)"),
+    docs.Refusal(503, {"message": errors.DATABASE_UNAVAILABLE, "code": "database_unavailable"},
+                 "The database does not answer: try again later"),
+]
 
 
 class Api(flask_smorest.Api):
@@ -183,28 +207,21 @@ class Api(flask_smorest.Api):
         return errors.http_error_response(error)
 
     def _register_responses(self):
-        """flask-smorest's shared error responses (`BAD_REQUEST` for a route's validation
-        errors, `DEFAULT_ERROR`, `PRECONDITION_FAILED`...), each with its body as example."""
+        """flask-smorest's shared responses, each error with its body as example: those
+        flask-smorest refers to (`NOT_MODIFIED`...), and `DEFAULT_ERROR` (`ANY_ROUTE`)."""
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             if status >= 400:
-                response.update(schema=self.ERROR_SCHEMA, example=error_example(status))
+                example = {"message": HTTP_STATUS_CODES.get(status, status.phrase),
+                           "code": errors.code_for_status(status)}
+                response.update(schema=self.ERROR_SCHEMA, example=example)
             prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA,
-                    "example": error_example(500)}
-        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", docs.error_response(ANY_ROUTE), lazy=True)
 
-
-def error_example(status):
-    """The body werkzeug's error of this status gets (`errors.http_error_response`)."""
-    if status == 400:
-        return {"message": errors.INVALID_DATA, "code": errors.code_for_status(400),
-                "errors": {"json": {"email": ["Not a valid email address."]}}}
-    if status == 500:
-        return {"message": errors.INTERNAL_ERROR, "code": errors.code_for_status(500)}
-    return {"message": HTTP_STATUS_CODES.get(status, status.phrase), "code": errors.code_for_status(status)}
+    def _register_pagination_header(self):
+        """None: a list gives its total in `X-Total-Count`, not in flask-smorest's pagination
+        header (whose schema would be an unused component of the document)."""
 
 
 api = Api()

@@ -120,7 +120,18 @@ class UtcInput(ma.fields.AwareDateTime):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
 
 
-class DocumentSchema(Schema):
+class ReplySchema(Schema):
+    """What the service answers. Every field is in every reply, so `/openapi.json` lists
+    it as `required` and a generated client types it as always there (and as possibly null
+    where the field allows None: give it a `dump_default` then, for a document stored
+    without it). A field some replies leave out says so: `metadata={"x-optional": True}`."""
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        field_obj.required = not field_obj.metadata.get("x-optional", False)
+
+
+class DocumentSchema(ReplySchema):
     """The fields every stored document shows: `_id`, `createdAt`, `updatedAt`, `__v`."""
 
     id = ObjectIdField(data_key="_id", attribute="_id", dump_only=True)
@@ -129,8 +140,8 @@ class DocumentSchema(Schema):
     version = ma.fields.Integer(data_key="__v", attribute="__v", dump_only=True)
 
 
-class MessageSchema(Schema):
-    message = ma.fields.String(required=True)
+class MessageSchema(ReplySchema):
+    message = ma.fields.String()
 
 
 PAGE_RANGE = ma.validate.Range(min=1, max=1_000_000)

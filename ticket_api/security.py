@@ -34,6 +34,7 @@ MISSING_TOKEN = "Missing or malformed token"
 TOKEN_REVOKED = "Token has been revoked"
 PASSWORD_STAMP = "passwordChangedAt"  # the claim
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PUBLIC = []  # an operation's `security` in /openapi.json
 BEARER_AUTH = [{"bearerAuth": []}]
 OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -159,6 +160,11 @@ def role_required(*roles, refusal):
 
 admin_required = role_required(ADMIN, refusal=ADMINS_ONLY)
 door_required = role_required(DOOR, ADMIN, refusal=DOOR_STAFF_ONLY)  # checking tickets in, and nothing else
+
+# What a route that takes a token answers before it runs, for its documentation (`bp.raises`).
+TOKEN_REFUSALS = (ApiError(MISSING_TOKEN, 401), UserGone())
+ADMIN_REFUSALS = (*TOKEN_REFUSALS, ApiError(ADMINS_ONLY, 403))
+DOOR_REFUSALS = (*TOKEN_REFUSALS, ApiError(DOOR_STAFF_ONLY, 403))
 
 
 def init_jwt(jwt):

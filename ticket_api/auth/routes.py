@@ -49,10 +49,11 @@ class InvalidCredentials(ApiError):
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
 @bp.arguments(SignupSchema)
 @bp.response(201, UserSchema)
-@bp.raises(UserTaken, f"{UserTaken.message}; or `{UsernameReserved.code}`: a name staff use")
+@bp.raises(UserTaken, UsernameReserved)
 @bp.error(429, RATE_LIMITED, "Too many signups from this address; see `Retry-After`")
+@bp.doc(operationId="signup", security=security.PUBLIC)
 def signup(fields):
-    """Create an account (role `user`)."""
+    """Create a buyer's account."""
     if is_reserved(fields["username"]):
         raise UsernameReserved()
     password_hash = security.hash_password(fields.pop("password"))
@@ -67,8 +68,9 @@ def signup(fields):
 @bp.arguments(LoginSchema)
 @bp.response(201, LoginResultSchema)
 @bp.raises(InvalidCredentials)
-@bp.raises(UnknownEmail)
+@bp.raises(UnknownEmail, description="No account has this email")
 @bp.error(429, RATE_LIMITED, "Too many logins from this address or for this email; see `Retry-After`")
+@bp.doc(operationId="login", security=security.PUBLIC)
 def login(credentials):
     """Exchange email and password for an access token and a refresh token."""
     attempt = failed_logins.count(credentials["email"], get_remote_address(), now=utcnow())
@@ -92,10 +94,13 @@ def login(credentials):
 @bp.route("/logout", methods=["POST"])
 @bp.arguments(LogoutSchema, required=False)
 @bp.response(200, MessageSchema)
-@bp.doc(security=security.OPTIONAL_BEARER_AUTH)
+@bp.doc(operationId="logout", security=security.OPTIONAL_BEARER_AUTH)
 def logout(fields):
-    """Log out: the token sent, if any and still valid, is revoked for good; so is the
-    `refreshToken` sent, if valid and the same user's (or sent alone)."""
+    """Log out, for good.
+
+    The token sent, if any and still valid, is revoked; so is the `refreshToken` sent, if
+    valid and the same user's (or sent alone). Always 200.
+    """
     presented = claims_of(bearer_token())
     sent = claims_of(fields.get("refreshToken"))
     if presented is not None:
@@ -130,7 +135,7 @@ def claims_of(token):
 @bp.response(201, TokenSchema)
 @bp.error(401, security.TOKEN_REVOKED, "Expired, revoked, not a refresh token, or issued before the password changed")
 @bp.raises(store.UserGone)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="refreshToken", security=security.BEARER_AUTH)
 def refresh():
     """Exchange the refresh token sent as the bearer token for a new access token."""
     user = security.current_user()
@@ -141,9 +146,8 @@ def refresh():
 @bp.route("/me")
 @jwt_required()
 @bp.response(200, UserSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(store.UserGone)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.TOKEN_REFUSALS)
+@bp.doc(operationId="getMe", security=security.BEARER_AUTH)
 def me():
     """The caller's own account."""
     return security.current_user()
@@ -153,17 +157,16 @@ def me():
 @jwt_required()
 @bp.arguments(PasswordChangeSchema)
 @bp.response(200, MessageSchema)
-@bp.raises(InvalidCredentials, "The current password is wrong")
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(store.UserGone)
+@bp.raises(InvalidCredentials, description="The current password is wrong")
+@bp.raises(*security.TOKEN_REFUSALS)
 @bp.error(429, RATE_LIMITED, "Too many wrong passwords for this account (counted with failed logins)")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="changePassword", security=security.BEARER_AUTH)
 def change_password(fields):
-    """Change the caller's password: every token issued before is refused from now on
-    (this one too: log in again with the new password).
+    """Change the caller's password.
 
-    Wrong current passwords count as failed logins of the account's email, so a stolen
-    token cannot guess the password faster than a login could.
+    Every token issued before is refused from now on, this one too: log in again with the
+    new password. Wrong current passwords count as failed logins of the account's email,
+    so a stolen token cannot guess the password faster than a login could.
     """
     user = security.current_user()
     now = utcnow()
@@ -182,12 +185,13 @@ def change_password(fields):
 @jwt_required()
 @bp.arguments(MyTicketsQuerySchema, location="query")
 @bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(store.UserGone)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.TOKEN_REFUSALS)
+@bp.doc(operationId="listMyTickets", security=security.BEARER_AUTH)
 def my_tickets(page):
-    """The caller's own tickets, newest first, each with its event: all of them, or a
-    page with `?page`/`?limit`."""
+    """List the caller's own tickets.
+
+    Newest first, each with its event: all of them, or a page with `page` and `limit`.
+    """
     user = security.current_user()
     settlement.release_lapsed_holds(now=utcnow())
     owned = tickets.store.list_for_user(user["_id"], **page)

@@ -6,7 +6,7 @@ import unicodedata
 import idna
 import marshmallow as ma
 
-from ..schemas import DEFAULT_LIMIT, DEFAULT_PAGE, LIMIT_RANGE, PAGE_RANGE, DocumentSchema, Schema
+from ..schemas import DEFAULT_LIMIT, DEFAULT_PAGE, LIMIT_RANGE, PAGE_RANGE, DocumentSchema, ReplySchema, Schema
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,32}$"
 PASSWORD_MIN_BYTES = 8
@@ -144,7 +144,7 @@ class UserSchema(DocumentSchema):
     role = ma.fields.String(dump_only=True, metadata={"enum": ROLES})
 
 
-class LoginResultSchema(Schema):
+class LoginResultSchema(ReplySchema):
     message = ma.fields.String(metadata={"example": "Logged in"})
     success = ma.fields.Boolean(metadata={"example": True})
     token = ma.fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`"})
@@ -156,7 +156,7 @@ class LoginResultSchema(Schema):
     role = ma.fields.String(metadata={"enum": ROLES})
 
 
-class TokenSchema(Schema):
+class TokenSchema(ReplySchema):
     token = ma.fields.String(metadata={"description": "A new access token"})
 
 

@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Response, current_app, request
@@ -5,7 +6,6 @@ from flask_jwt_extended import get_jwt_identity
 
 from .. import security
 from ..db import utcnow
-from ..events.schemas import EventIdSchema
 from ..extensions import Blueprint, limiter
 from ..sales.seats import EventNotFound
 from . import checkin
@@ -27,43 +27,47 @@ PAGE_HEADERS = {
                       "schema": {"type": "string"}},
 }
 
+SCANNED_AT = datetime(2026, 12, 1, 20, 14, tzinfo=UTC)  # in the example of `already_checked_in`
+
 
 @bp.route("/checkin", methods=["POST"])
 @security.door_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_CHECKIN"], key_func=lambda: f"checkin:{get_jwt_identity()}")
 @bp.arguments(CheckinSchema)
 @bp.response(200, AdmissionSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.DOOR_STAFF_ONLY)
-@bp.alt_response(404, schema=RefusalSchema, description="`unknown_code`", example=checkin.UnknownCode().body())
-@bp.alt_response(409, schema=RefusalSchema, example=checkin.NotAdmissible("refunded").body(),
-                 description="`already_checked_in` (with `checkedInAt`), `not_admissible` (with `status`: "
-                             "pending, expired, cancelled, refunded, or refunding: its holder's refund "
-                             "is running), `wrong_event`")
+@bp.raises(*security.DOOR_REFUSALS)
+@bp.raises(checkin.UnknownCode, schema=RefusalSchema)
+@bp.raises(checkin.AlreadyCheckedIn(SCANNED_AT), description="Scanned before: `checkedInAt` says when",
+           schema=RefusalSchema)
+@bp.raises(checkin.NotAdmissible("refunded"), description="Pending, expired, cancelled, refunded, or refunding (its "
+           "holder's refund is running): `status` says which", schema=RefusalSchema)
+@bp.raises(checkin.WrongEvent, schema=RefusalSchema)
 @bp.error(429, "Too many requests (120 per 1 minute); try again later", "Too many scans by this account")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="checkIn", security=security.BEARER_AUTH)
 def check_in(fields):
-    """Check a ticket in by its door code: of scanners reading it at once, exactly one admits it."""
+    """Check a ticket in by its door code.
+
+    Of scanners reading one code at once, exactly one admits it.
+    """
     return checkin.check_in(fields["code"], event_id=fields["eventId"], scan_id=fields["scanId"],
                             by=security.current_user_id(), now=utcnow())
 
 
-@bp.route("/events/<event_id>/checkins")
+@bp.route("/events/<objectid:event_id>/checkins")
 @security.door_required
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.response(200, DoorCountsSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.DOOR_STAFF_ONLY)
+@bp.raises(*security.DOOR_REFUSALS)
 @bp.raises(EventNotFound)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="getEventCheckins", security=security.BEARER_AUTH)
 def event_checkins(event_id):
-    """The event's seats expected and admitted so far, and its last 20 scans."""
+    """Count an event's seats expected and admitted, with its last 20 scans."""
     return checkin.at_the_door(event_id)
 
 
 @bp.route("/door")
 @bp.response(200, {"type": "string"}, content_type="text/html", headers=PAGE_HEADERS,
              description="The door page (HTML), its script and style at `/door/assets/`")
+@bp.doc(operationId="getDoorPage", security=security.PUBLIC)
 def door_page():
     """The door page for door staff's phones: log in, pick today's event, scan codes."""
     response = Response(PAGE, mimetype="text/html", headers={

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from ..errors import ErrorSchema
-from ..schemas import ObjectIdField, Schema, UtcDateTime
+from ..schemas import ObjectIdField, ReplySchema, Schema, UtcDateTime
 from ..tickets.schemas import HolderSchema
 
 RESULTS = ["admitted", "already_checked_in", "not_admissible", "wrong_event", "unknown_code"]
@@ -20,20 +20,20 @@ class CheckinSchema(Schema):
         "example": "scan-3f9c2a"})
 
 
-class EventShownSchema(Schema):
+class EventShownSchema(ReplySchema):
     id = ObjectIdField(data_key="_id", attribute="_id")
     name = ma.fields.String()
     date = UtcDateTime()
 
 
-class AdmittedTicketSchema(Schema):
+class AdmittedTicketSchema(ReplySchema):
     id = ObjectIdField(data_key="_id", attribute="_id")
     quantity = ma.fields.Integer(metadata={"description": "Seats: one scan admits them all", "example": 2})
     holder = ma.fields.Nested(HolderSchema, allow_none=True)
     event = ma.fields.Nested(EventShownSchema, allow_none=True)
 
 
-class AdmissionSchema(Schema):
+class AdmissionSchema(ReplySchema):
     result = ma.fields.String(metadata={"enum": ["admitted"]})
     ticket = ma.fields.Nested(AdmittedTicketSchema)
     checkedInAt = UtcDateTime()
@@ -46,7 +46,7 @@ class RefusalSchema(ErrorSchema):
     status = ma.fields.String(metadata={"description": "`not_admissible`: the ticket's status"})
 
 
-class ScanSchema(Schema):
+class ScanSchema(ReplySchema):
     result = ma.fields.String(metadata={"enum": RESULTS})
     ticket = ObjectIdField(allow_none=True, metadata={"description": "null for an unknown code"})
     quantity = ma.fields.Integer(allow_none=True)
@@ -55,7 +55,7 @@ class ScanSchema(Schema):
     scanId = ma.fields.String(allow_none=True)
 
 
-class DoorCountsSchema(Schema):
+class DoorCountsSchema(ReplySchema):
     expected = ma.fields.Integer(metadata={"description": "Seats of the event's confirmed tickets"})
     admitted = ma.fields.Integer(metadata={"description": "Those of them checked in"})
     recent = ma.fields.List(ma.fields.Nested(ScanSchema), metadata={"description": "The last 20 scans, newest first"})

@@ -3,6 +3,7 @@ from flask_smorest.exceptions import PreconditionFailed
 from werkzeug.datastructures import MIMEAccept
 
 from .. import security, tickets
+from ..auth.store import UserGone
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint
@@ -16,7 +17,6 @@ from .schemas import (
     EventCancelSchema,
     EventCreateSchema,
     EventEditSchema,
-    EventIdSchema,
     EventQuerySchema,
     EventSchema,
     EventSummarySchema,
@@ -36,11 +36,17 @@ class StaleEdit(ApiError):
 @bp.route("")
 @bp.arguments(EventQuerySchema, location="query")
 @bp.response(200, EventSchema(many=True), headers=TOTAL_COUNT_HEADER)
+@bp.alt_response(304, "NOT_MODIFIED")
+@bp.doc(operationId="listEvents", security=security.PUBLIC)
 def list_events(query):
-    """List events by date (`?upcoming=true` for those still to come).
+    """List events by date.
 
+    `upcoming=true` keeps those still to come; `page` and `limit` give a page, with the
+    total in `X-Total-Count`. Sent with the `ETag` of a page as `If-None-Match`, the answer
+    is 304 while the page is unchanged.
+    ---
     Answered from each worker's cache of rendered pages (`listing.py`), already JSON, so
-    the schema above documents the reply rather than dumping it; `If-None-Match` -> 304.
+    the schema above documents the reply rather than dumping it.
     """
     body, total, etag = listing.page(now=utcnow(), **query)
     fresh = request.if_none_match.contains_weak(etag)
@@ -50,13 +56,17 @@ def list_events(query):
     return response
 
 
-@bp.route("/<event_id>")
+@bp.route("/<objectid:event_id>")
 @bp.etag
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.response(200, EventSchema)
 @bp.raises(seats.EventNotFound)
+@bp.doc(operationId="getEvent", security=security.PUBLIC)
 def get_event(event_id):
-    """Get one event, with the seats left (`ETag` of what is shown: `If-None-Match` -> 304)."""
+    """Get one event, with the seats left.
+
+    Its `ETag` is of what is shown: sent back as `If-None-Match`, the answer is 304 while
+    nothing changed, so a page can poll the seats left cheaply.
+    """
     return event_as_now(event_id)
 
 
@@ -64,32 +74,31 @@ def get_event(event_id):
 @security.admin_required
 @bp.arguments(EventCreateSchema)
 @bp.response(201, EventSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.ADMIN_REFUSALS)
+@bp.doc(operationId="createEvent", security=security.BEARER_AUTH)
 def create_event(fields):
     """Create an event (admins)."""
     return store.create(default_currency=current_app.config["DEFAULT_CURRENCY"], now=utcnow(), **fields)
 
 
-@bp.route("/<event_id>", methods=["PATCH"])
+@bp.route("/<objectid:event_id>", methods=["PATCH"])
 @security.admin_required
 @bp.etag
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.arguments(EventEditSchema)
 @bp.response(200, EventSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
+@bp.raises(store.RefundDeadlineAfterDate, description="The `refundDeadline` would be after the stored `date`")
+@bp.raises(*security.ADMIN_REFUSALS)
 @bp.raises(seats.EventNotFound)
-@bp.raises(store.EventCancelled,
-           f"`{store.EventCancelled.code}`; or `{store.CapacityBelowSold.code}`: fewer seats than are already held "
-           "and sold")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(store.EventCancelled)
+@bp.raises(store.CapacityBelowSold(240), description="Fewer seats than are already held and sold")
+@bp.raises(StaleEdit)
+@bp.doc(operationId="editEvent", security=security.BEARER_AUTH)
 def edit_event(changes, event_id):
-    """Edit an event (admins): any fields of a new event, validated as there.
+    """Edit an event (admins).
 
-    A new price or currency applies to holds made from now on. With `If-Match` (the ETag
-    of `GET /events/<id>`) the edit applies only if the event is still as it was read.
+    Any fields of a new event, validated as there. A new price or currency applies to
+    holds made from now on. With `If-Match` (the `ETag` of `GET /events/{event_id}`) the
+    edit applies only if the event is still as it was read.
     """
     now = utcnow()
     settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
@@ -100,43 +109,40 @@ def edit_event(changes, event_id):
     return event
 
 
-@bp.route("/<event_id>/cancel", methods=["POST"])
+@bp.route("/<objectid:event_id>/cancel", methods=["POST"])
 @security.admin_required
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.arguments(EventCancelSchema)
 @bp.response(200, EventCancelledSchema)
 @bp.alt_response(202, schema=EventCancelledSchema, description="Cancelled; some refunds are still to be made")
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
+@bp.raises(*security.ADMIN_REFUSALS)
 @bp.raises(seats.EventNotFound)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="cancelEvent", security=security.BEARER_AUTH)
 def cancel_event(fields, event_id):
-    """Cancel an event for good (admins): holds released, paid tickets refunded in full.
+    """Cancel an event for good (admins).
 
-    Free and box-office tickets end `cancelled`. What cannot be settled now (Stripe down,
-    or more refunds than one request makes) is counted in `refundsPending` with a 202:
-    call again, or run `flask reconcile`, to finish it; nothing is ever refunded twice.
+    Holds are released and paid tickets refunded in full; free and box-office tickets end
+    `cancelled`. What cannot be settled now (Stripe down, or more refunds than one request
+    makes) is counted in `refundsPending` with a 202: call again, or run `flask reconcile`,
+    to finish it; nothing is ever refunded twice.
     """
     event, pending = cancellation.cancel_event(event_id, reason=fields["reason"], now=utcnow())
     return {"event": event, "refundsPending": pending}, 202 if pending else 200
 
 
-@bp.route("/<event_id>/tickets")
+@bp.route("/<objectid:event_id>/tickets")
 @security.admin_required
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.arguments(EventTicketsQuerySchema, location="query")
 @bp.response(200, TicketWithHolderSchema(many=True), headers=TOTAL_COUNT_HEADER)
 @bp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True, headers=CSV_HEADER,
                  description="As `Accept` asks: a page of the tickets as JSON (the default; the total in "
                  "`X-Total-Count`), or with `Accept: text/csv` every matching ticket as a CSV file to download")
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
+@bp.raises(*security.ADMIN_REFUSALS)
 @bp.raises(seats.EventNotFound)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="listEventTickets", security=security.BEARER_AUTH)
 def list_event_tickets(query, event_id):
-    """List an event's tickets with their holders, newest first (admins).
+    """List an event's tickets with their holders (admins).
 
-    `?status=` keeps one status. Sent with `Accept: text/csv`, the answer is a CSV file of
+    Newest first; `status` keeps one status. Sent with `Accept: text/csv`, the answer is a CSV file of
     every matching ticket (no paging; no door codes): ticket id, status, quantity, amount,
     currency, holder username, name and email, created and checked-in times.
     """
@@ -147,16 +153,18 @@ def list_event_tickets(query, event_id):
     return tickets.store.list_for_event(event, **query), 200, {"X-Total-Count": str(total)}
 
 
-@bp.route("/<event_id>/summary")
+@bp.route("/<objectid:event_id>/summary")
 @security.admin_required
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.response(200, EventSummarySchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
+@bp.raises(*security.ADMIN_REFUSALS)
 @bp.raises(seats.EventNotFound)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="getEventSummary", security=security.BEARER_AUTH)
 def event_summary(event_id):
-    """An event's seats (held, sold, left, admitted), tickets by status, and money (admins)."""
+    """Count an event's seats, tickets and money (admins).
+
+    Seats held, sold, left and admitted at the door; tickets by status; money in the
+    event's currency's minor unit.
+    """
     return tickets.store.summary(event_as_now(event_id))
 
 
@@ -185,22 +193,21 @@ def still_as_read(event):
         raise StaleEdit() from None
 
 
-@bp.route("/<event_id>/tickets", methods=["POST"])
+@bp.route("/<objectid:event_id>/tickets", methods=["POST"])
 @security.admin_required
-@bp.arguments(EventIdSchema, location="path", as_kwargs=True)
 @bp.arguments(BoxOfficeSaleSchema)
 @bp.response(201, TicketWithHolderSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
-@bp.raises(seats.EventNotFound, "No such event; or `user_not_found`: no account has this email (give a `name`)")
-@bp.raises(seats.SoldOut, f"Sold out; or `{seats.EventCancelled.code}`")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.ADMIN_REFUSALS)
+@bp.raises(seats.EventNotFound)
+@bp.raises(UserGone, description="No account has this `email` (give a `name` for a walk-in)")
+@bp.raises(seats.SoldOut, seats.EventCancelled)
+@bp.doc(operationId="sellAtBoxOffice", security=security.BEARER_AUTH)
 def sell_at_box_office(sale, event_id):
-    """Sell seats for cash, or give them, at the box office (admins): confirmed at once.
+    """Sell seats for cash, or give them, at the box office (admins).
 
-    To a registered user (`email` alone: the ticket is theirs, in their tickets) or a
-    walk-in (`name`, maybe `email`). Counts against capacity like any sale, not against
-    `maxPerUser`; sells while the show is on.
+    Confirmed at once: to a registered user (`email` alone: the ticket is theirs, in their
+    tickets) or a walk-in (`name`, maybe `email`). Counts against capacity like any sale,
+    not against `maxPerUser`; sells while the show is on.
     """
     walk_in = {"name": sale["name"], "email": sale.get("email")} if "name" in sale else None
     return reservations.sell_at_box_office(event_id=event_id, quantity=sale["quantity"], paid_with=sale["paidWith"],

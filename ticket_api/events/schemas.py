@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 
 from ..auth.schemas import LowercaseEmail
-from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime, UtcInput
+from ..schemas import DocumentSchema, PageQuerySchema, ReplySchema, Schema, StrictInteger, UtcDateTime, UtcInput
 from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
 
 MAX_CAPACITY = 1_000_000
@@ -116,16 +116,12 @@ class EventQuerySchema(PageQuerySchema):
     upcoming = ma.fields.Boolean(load_default=False, metadata={"description": "Only events from now on"})
 
 
-class EventIdSchema(Schema):
-    event_id = ObjectIdField(required=True)
-
-
 class EventSchema(DocumentSchema):
     name = ma.fields.String(metadata={"example": "Jazz night"})
     date = UtcDateTime(metadata={"example": "2026-12-01T20:00:00.000Z"})
-    location = ma.fields.String(metadata={"example": "Main hall"})
-    description = ma.fields.String()
-    image = ma.fields.String(allow_none=True, metadata={"example": "https://example.com/poster.jpg"})
+    location = ma.fields.String(dump_default="", metadata={"example": "Main hall"})
+    description = ma.fields.String(dump_default="")
+    image = ma.fields.String(allow_none=True, dump_default=None, metadata={"example": "https://example.com/poster.jpg"})
     capacity = ma.fields.Integer(metadata={"example": 300})
     price = ma.fields.Integer(
         metadata={"description": "In the currency's minor unit (cents)", "example": 2500}
@@ -153,14 +149,14 @@ class EventCancelSchema(Schema):
                               metadata={"description": "Why, for the venue's records", "example": "The band is ill"})
 
 
-class EventCancelledSchema(Schema):
+class EventCancelledSchema(ReplySchema):
     event = ma.fields.Nested(EventSchema)
     refundsPending = ma.fields.Integer(metadata={
         "description": "Tickets not settled yet (Stripe down, or time up): call again, or run `flask reconcile`",
         "example": 0})
 
 
-class TicketCountsSchema(Schema):
+class TicketCountsSchema(ReplySchema):
     pending = ma.fields.Integer(metadata={"example": 3})
     confirmed = ma.fields.Integer(metadata={"example": 120})
     expired = ma.fields.Integer(metadata={"example": 14})
@@ -168,7 +164,7 @@ class TicketCountsSchema(Schema):
     refunded = ma.fields.Integer(metadata={"example": 1})
 
 
-class RevenueSchema(Schema):
+class RevenueSchema(ReplySchema):
     currency = ma.fields.String(metadata={"example": "usd"})
     gross = ma.fields.Integer(metadata={"description": "Paid for confirmed and refunded tickets, minor units",
                                         "example": 302500})
@@ -178,7 +174,7 @@ class RevenueSchema(Schema):
     net = ma.fields.Integer(metadata={"description": "gross - refunded", "example": 299000})
 
 
-class EventSummarySchema(Schema):
+class EventSummarySchema(ReplySchema):
     """An event's seats (held, sold, left, admitted) and money, for staff."""
 
     capacity = ma.fields.Integer(metadata={"example": 300})

@@ -1,11 +1,11 @@
-from flask import request
+from flask import jsonify, request
 
 from .. import security
 from ..db import utcnow
 from ..extensions import Blueprint
-from ..sales import checkout, webhooks
+from ..sales import checkout, settlement, webhooks
 from . import gateway
-from .idempotency import idempotent
+from .idempotency import KeyInUse, KeyReused, KeyTooLong, idempotent
 from .schemas import PaymentActionSchema, PaymentResultSchema, PaymentSchema, WebhookReceiptSchema
 
 bp = Blueprint("payments", __name__, url_prefix="/payment", description="Paying for held tickets")
@@ -28,18 +28,30 @@ STRIPE_SIGNATURE = {"in": "header", "name": "Stripe-Signature", "required": True
 @idempotent
 @bp.arguments(PaymentSchema)
 @bp.response(200, PaymentResultSchema)
-@bp.alt_response(202, schema=PaymentActionSchema, description="Confirm in the browser (or 3-D Secure)")
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(checkout.AmountMismatch(expected=5000), "Invalid data; or the amount is not the ticket's (`expected`)")
-@bp.raises(gateway.CardDeclined(decline_code="generic_decline"), "The card was declined: the ticket stays pending")
-@bp.raises(checkout.TicketNotFound, "No such ticket of the caller's (or the caller's account is gone)")
-@bp.raises(checkout.AlreadyPaid, "Already paid, free, hold expired, or a payment in progress")
-@bp.raises(checkout.TooManyAttempts, "Card testing: 5 declines on the ticket, or 10 by the account, "
+@bp.alt_response(202, schema=PaymentActionSchema,
+                 description="Confirm in the browser (no `token`), or 3-D Secure: then poll the ticket")
+@bp.raises(checkout.AmountMismatch(expected=5000), description="`amount` is not the ticket's (`expected` is)")
+@bp.raises(gateway.StripeRefused, KeyReused, KeyTooLong)
+@bp.raises(*security.TOKEN_REFUSALS)
+@bp.raises(gateway.CardDeclined("Your card has insufficient funds.", decline_code="insufficient_funds"),
+           description="The card was declined (`declineCode` says why): the ticket stays pending, pay again")
+@bp.raises(checkout.TicketNotFound, description="No such ticket of the caller's")
+@bp.raises(checkout.AlreadyPaid, checkout.FreeTicket, checkout.HoldExpired, settlement.PaymentInProgress, KeyInUse)
+@bp.raises(settlement.RefundedSeatsGone)
+@bp.raises(checkout.TooManyAttempts, description="Card testing: 5 declines on the ticket, or 10 by the account, "
            "within an hour (the hold stays)")
-@bp.raises(gateway.ProviderUnavailable)
-@bp.doc(security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
+@bp.raises(gateway.ProviderUnavailable, description="Stripe could not be reached: retry with the same "
+           "`Idempotency-Key`")
+@bp.doc(operationId="payTicket", security=security.BEARER_AUTH, parameters=[IDEMPOTENCY_KEY])
 def pay(fields):
-    """Pay a held ticket: with `token` at once, without it in the browser (Stripe.js)."""
+    """Pay a held ticket.
+
+    With a `token` (a PaymentMethod from Stripe.js) the card is charged at once: 200 with
+    the ticket `confirmed`. Without one the answer is 202 with the `clientSecret` to
+    confirm the payment in the browser (`stripe.confirmCardPayment`); then poll
+    `GET /tickets/{ticket_id}` until the ticket is `confirmed`. A card that asks for 3-D
+    Secure is a 202 too ("Authentication required").
+    """
     payment = checkout.pay(
         ticket_id=fields["ticketId"],
         user_id=security.current_user_id(),
@@ -50,15 +62,20 @@ def pay(fields):
     if payment.paid:
         return {"message": PAYMENT_SUCCESSFUL, "paymentId": payment.intent_id, "ticket": payment.ticket}
     message = AUTHENTICATION_REQUIRED if payment.needs_authentication else CONFIRM_IN_BROWSER
-    return {"message": message, "paymentId": payment.intent_id, "clientSecret": payment.client_secret}, 202
+    # As it is: `bp.response` would dump it with the 200's schema (`PaymentActionSchema` documents it).
+    return jsonify({"message": message, "paymentId": payment.intent_id, "clientSecret": payment.client_secret}), 202
 
 
 @bp.route("/webhook", methods=["POST"])
 @bp.response(200, WebhookReceiptSchema)
 @bp.raises(gateway.InvalidWebhook)
-@bp.doc(parameters=[STRIPE_SIGNATURE])
+@bp.doc(operationId="receiveStripeEvent", security=security.PUBLIC, parameters=[STRIPE_SIGNATURE])
 def webhook():
-    """Stripe's events (signed with `STRIPE_WEBHOOK_SECRET`): payments that finished later."""
+    """Receive Stripe's events (for Stripe only).
+
+    Signed with `STRIPE_WEBHOOK_SECRET`: payments that finished later, and refunds made in
+    Stripe's dashboard.
+    """
     event = gateway.verified_event(request.get_data(), request.headers.get("Stripe-Signature"))
     webhooks.handle_event(event, now=utcnow())
     return {"received": True}

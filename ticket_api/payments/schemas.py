@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from ..schemas import ObjectIdField, Schema, StrictInteger
+from ..schemas import ObjectIdField, ReplySchema, Schema, StrictInteger
 from ..tickets.schemas import TicketSchema
 
 
@@ -20,20 +20,19 @@ class PaymentSchema(Schema):
     )
 
 
-class PaymentResultSchema(Schema):
+class PaymentResultSchema(ReplySchema):
     message = ma.fields.String(metadata={"example": "Payment successful"})
     paymentId = ma.fields.String(metadata={"description": "The Stripe PaymentIntent id", "example": "pi_123"})
-    ticket = ma.fields.Nested(TicketSchema, metadata={"description": "The confirmed ticket (200 only)"})
-    clientSecret = ma.fields.String(
-        metadata={"description": "For stripe.confirmCardPayment (202 only)", "example": "pi_123_secret_456"}
-    )
+    ticket = ma.fields.Nested(TicketSchema, metadata={"description": "The ticket, confirmed"})
 
 
-class PaymentActionSchema(Schema):
+class PaymentActionSchema(ReplySchema):
     message = ma.fields.String(metadata={"enum": ["Confirm the payment in the browser", "Authentication required"]})
-    paymentId = ma.fields.String(metadata={"example": "pi_123"})
-    clientSecret = ma.fields.String(metadata={"example": "pi_123_secret_456"})
+    paymentId = ma.fields.String(metadata={"description": "The Stripe PaymentIntent id", "example": "pi_123"})
+    clientSecret = ma.fields.String(metadata={
+        "description": "For `stripe.confirmCardPayment` (or `stripe.handleCardAction`) in the browser",
+        "example": "pi_123_secret_456"})
 
 
-class WebhookReceiptSchema(Schema):
+class WebhookReceiptSchema(ReplySchema):
     received = ma.fields.Boolean(metadata={"example": True})

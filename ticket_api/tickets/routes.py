@@ -9,9 +9,11 @@ from ..payments import gateway
 from ..sales import cancellation, checkout, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from . import qr, store
-from .schemas import TicketCreateSchema, TicketIdSchema, TicketSchema
+from .schemas import TicketCreateSchema, TicketSchema
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
+
+NOT_THE_CALLERS = "No such ticket of the caller's"
 
 
 @bp.route("", methods=["POST"])
@@ -19,14 +21,18 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding 
 @limiter.limit(lambda: current_app.config["RATELIMIT_RESERVE"], key_func=lambda: f"reserve:{get_jwt_identity()}")
 @bp.arguments(TicketCreateSchema)
 @bp.response(201, TicketSchema)
-@bp.error(401, security.MISSING_TOKEN)
+@bp.raises(seats.EventStarted)
+@bp.raises(*security.TOKEN_REFUSALS)
 @bp.raises(seats.EventNotFound)
-@bp.raises(seats.SoldOut, f"Sold out; or `{seats.SeatLimit.code}`: the account's limit for the event is reached; "
-           f"or `{seats.EventCancelled.code}`")
+@bp.raises(seats.SoldOut, seats.SeatLimit, seats.EventCancelled)
 @bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.doc(operationId="createTicket", security=security.BEARER_AUTH)
 def reserve(fields):
-    """Hold seats: `confirmed` at once for a free event, else `pending` until `expiresAt`."""
+    """Hold seats.
+
+    The ticket is `confirmed` at once for a free event, else `pending` until `expiresAt`:
+    pay it with `POST /payment` before then.
+    """
     return reservations.reserve(
         event_id=fields["eventId"],
         user_id=security.current_user_id(),
@@ -36,13 +42,12 @@ def reserve(fields):
     )
 
 
-@bp.route("/<ticket_id>")
+@bp.route("/<objectid:ticket_id>")
 @jwt_required()
-@bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, TicketSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(checkout.TicketNotFound, f"{checkout.TicketNotFound.message} (or not the caller's)")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.TOKEN_REFUSALS)
+@bp.raises(checkout.TicketNotFound, description=NOT_THE_CALLERS)
+@bp.doc(operationId="getTicket", security=security.BEARER_AUTH)
 def get_ticket(ticket_id):
     """Get one of the caller's tickets (admins: any ticket).
 
@@ -54,22 +59,23 @@ def get_ticket(ticket_id):
     return settlement.refresh(callers_ticket(ticket_id, security.current_user()), now=now)
 
 
-@bp.route("/<ticket_id>/cancel", methods=["POST"])
+@bp.route("/<objectid:ticket_id>/cancel", methods=["POST"])
 @jwt_required()
-@bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, TicketSchema)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(checkout.TicketNotFound, f"{checkout.TicketNotFound.message} (or not the caller's)")
-@bp.raises(cancellation.RefundNotAllowed,
-           "`refund_not_allowed` (the holder, past the event's `refundDeadline`), `checked_in` (the holder), "
-           "`not_cancellable` (cancelled, refunded or expired already), `payment_in_progress`, `refund_in_progress`")
-@bp.raises(gateway.ProviderUnavailable, "Stripe could not refund: nothing changed, try again")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.TOKEN_REFUSALS)
+@bp.raises(checkout.TicketNotFound, description=NOT_THE_CALLERS)
+@bp.raises(cancellation.RefundNotAllowed, description="The holder, past the event's `refundDeadline`")
+@bp.raises(cancellation.CheckedIn, description="The holder, of a ticket used at the door")
+@bp.raises(cancellation.NotCancellable("refunded"), description="Cancelled, refunded or expired already")
+@bp.raises(settlement.PaymentInProgress, cancellation.RefundInProgress)
+@bp.raises(gateway.ProviderUnavailable, description="Stripe could not refund: nothing changed, try again")
+@bp.doc(operationId="cancelTicket", security=security.BEARER_AUTH)
 def cancel_ticket(ticket_id):
-    """Give a ticket back: a hold released at once, a card-paid ticket refunded in full.
+    """Give a ticket back.
 
-    The holder may get a refund only before the event's `refundDeadline` (staff: always),
-    and give back no ticket once it was used at the door.
+    A hold is released at once, a card-paid ticket refunded in full. The holder may get a
+    refund only before the event's `refundDeadline` (staff: always), and give back no
+    ticket once it was used at the door.
     """
     user = security.current_user()
     ticket = callers_ticket(ticket_id, user)
@@ -81,16 +87,18 @@ class NotAdmissible(ApiError):
     message = "This ticket has no door code: it is not confirmed"
 
 
-@bp.route("/<ticket_id>/qr.svg")
+@bp.route("/<objectid:ticket_id>/qr.svg")
 @jwt_required()
-@bp.arguments(TicketIdSchema, location="path", as_kwargs=True)
 @bp.response(200, content_type="image/svg+xml", description="The door code as a QR code (SVG)")
-@bp.error(401, security.MISSING_TOKEN)
-@bp.raises(checkout.TicketNotFound, f"{checkout.TicketNotFound.message} (or not the caller's)")
-@bp.raises(NotAdmissible, "Pending, expired, cancelled or refunded")
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.TOKEN_REFUSALS)
+@bp.raises(checkout.TicketNotFound, description=NOT_THE_CALLERS)
+@bp.raises(NotAdmissible, description="Pending, expired, cancelled or refunded")
+@bp.doc(operationId="getTicketQrCode", security=security.BEARER_AUTH)
 def ticket_qr(ticket_id):
-    """The ticket's door code as a QR code, to show at the door (its owner, door staff, admins)."""
+    """Get a ticket's door code as a QR code, to show at the door.
+
+    To its owner, door staff and admins.
+    """
     ticket = callers_ticket(ticket_id, security.current_user(), staff=(security.ADMIN, security.DOOR))
     if ticket["status"] != "confirmed" or not ticket.get("code"):
         raise NotAdmissible()
@@ -110,9 +118,8 @@ def callers_ticket(ticket_id, user, staff=(security.ADMIN,)):
 @security.admin_required
 @bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, TicketSchema(many=True), headers=TOTAL_COUNT_HEADER)
-@bp.error(401, security.MISSING_TOKEN)
-@bp.error(403, security.ADMINS_ONLY)
-@bp.doc(security=security.BEARER_AUTH)
+@bp.raises(*security.ADMIN_REFUSALS)
+@bp.doc(operationId="listTickets", security=security.BEARER_AUTH)
 def list_tickets(query):
     """List every ticket, newest first (admins)."""
     settlement.release_lapsed_holds(now=utcnow())

@@ -4,7 +4,7 @@ id; for staff, also its holder."""
 import marshmallow as ma
 
 from ..events.schemas import EventSchema
-from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, Schema, StrictInteger, UtcDateTime
+from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, ReplySchema, Schema, StrictInteger, UtcDateTime
 from .store import STATUSES
 
 PAID_WITH = ("card", "cash", "comp", "free")
@@ -15,10 +15,6 @@ class TicketCreateSchema(Schema):
     eventId = ObjectIdField(required=True, metadata={"example": "6b06d3c37bbe849cee143ee7"})
     quantity = StrictInteger(load_default=1, validate=ma.validate.Range(min=1, max=MAX_QUANTITY),
                              metadata={"example": 2})
-
-
-class TicketIdSchema(Schema):
-    ticket_id = ObjectIdField(required=True)
 
 
 def paid_with(ticket):
@@ -43,7 +39,8 @@ class TicketSchema(DocumentSchema):
         metadata={"type": "integer", "description": "Refunded outside the service (Stripe's dashboard), minor units"},
     )
     expiresAt = UtcDateTime(
-        allow_none=True, metadata={"description": "When a pending ticket's hold lapses; null otherwise"}
+        allow_none=True, dump_default=None,
+        metadata={"description": "When a pending ticket's hold lapses; null otherwise"},
     )
     paidWith = ma.fields.Function(paid_with, metadata={"type": "string", "nullable": True, "enum": list(PAID_WITH),
                                                        "description": "How it was paid for; null until confirmed"})
@@ -56,12 +53,16 @@ class TicketSchema(DocumentSchema):
                               metadata={"description": "When it was scanned at the door; null until then"})
 
 
-class HolderSchema(Schema):
-    """Who holds a ticket: its user's account, or a walk-in's name and email (no account)."""
+class HolderSchema(ReplySchema):
+    """Who holds a ticket: its user's account (`_id`, `username`, `email`), or a walk-in's
+    `name` and `email` (no account)."""
 
-    id = ObjectIdField(data_key="_id", attribute="_id", metadata={"description": "The user's (none for a walk-in)"})
-    username = ma.fields.String(metadata={"example": "ada", "description": "The user's (none for a walk-in)"})
-    name = ma.fields.String(metadata={"example": "Ada Lovelace", "description": "A walk-in's (none for a user)"})
+    id = ObjectIdField(data_key="_id", attribute="_id",
+                       metadata={"description": "The user's (none for a walk-in)", "x-optional": True})
+    username = ma.fields.String(metadata={"example": "ada", "description": "The user's (none for a walk-in)",
+                                          "x-optional": True})
+    name = ma.fields.String(metadata={"example": "Ada Lovelace", "description": "A walk-in's (none for a user)",
+                                      "x-optional": True})
     email = ma.fields.String(allow_none=True, metadata={"example": "ada@example.com"})
 
 

@@ -1,0 +1,52 @@
+"""Ids in URLs: `/events/<objectid:event_id>` hands the view an `ObjectId`.
+
+flask-smorest documents a rule's variables once, at the level of the path, with the schema
+its converter is registered with (an `ObjectIdField`'s); a path schema given to
+`@bp.arguments` would document them a second time on each operation, which code
+generators turn into a function taking `eventId` twice. A malformed id is the 400 that
+validation answers, naming the variable: `{"errors": {"path": {"event_id": ["Not a valid id."]}}}`.
+"""
+
+import re
+
+import werkzeug.routing
+from bson import ObjectId
+from werkzeug.exceptions import BadRequest
+
+from .errors import INVALID_DATA
+from .schemas import ObjectIdField
+
+NOT_AN_ID = ObjectIdField.default_error_messages["invalid"]
+ID_VARIABLE = re.compile(r"<objectid:(\w+)>")  # in a rule
+
+
+class MalformedId(BadRequest):
+    def __init__(self, name):
+        super().__init__()
+        self.data = {"message": INVALID_DATA, "errors": {"path": {name: [NOT_AN_ID]}}}
+
+
+class ObjectIdConverter(werkzeug.routing.BaseConverter):
+    def to_python(self, value):
+        if not ObjectId.is_valid(value):
+            raise MalformedId(self.variable_name)
+        return ObjectId(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+class Rule(werkzeug.routing.Rule):
+    """Flask's URL rule, telling each converter the name of its variable (for its 400)."""
+
+    def get_converter(self, variable_name, converter_name, args, kwargs):
+        converter = super().get_converter(variable_name, converter_name, args, kwargs)
+        converter.variable_name = variable_name
+        return converter
+
+
+def init_app(app, api):
+    """Before any blueprint is registered: `<objectid:...>` in rules, and in the document."""
+    app.url_rule_class = Rule
+    app.url_map.converters["objectid"] = ObjectIdConverter
+    api.register_converter(ObjectIdConverter, lambda converter: {"type": "string", **ObjectIdField().metadata})

@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run serve demo test lint system-deps admin role reconcile bench bench-race clean
+OPENAPI_TOOLS := tests/openapi/node_modules/.installed
+
+.PHONY: install run serve demo test lint system-deps openapi-tools admin role reconcile bench bench-race clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@echo "--> Installing the pinned requirements into $(VENV)"
@@ -36,7 +38,18 @@ system-deps:
 		>/dev/null || { echo "--> could not install nginx, chromium and chromium-driver with apt-get (as root): the tests need them"; exit 1; }; \
 	fi
 
-test: lint system-deps
+# The OpenAPI tools the tests run over /openapi.json (a linter, a TypeScript client generator,
+# tsc), pinned in tests/openapi/package.json and its lockfile; node and npm from Debian if missing.
+$(OPENAPI_TOOLS): tests/openapi/package.json tests/openapi/package-lock.json
+	@command -v npm >/dev/null || { echo "--> Installing node and npm from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+		|| { echo "--> could not install nodejs and npm with apt-get (as root): the tests need them"; exit 1; }; }
+	@echo "--> Installing the OpenAPI tools (npm ci in tests/openapi)"
+	@cd tests/openapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+openapi-tools: $(OPENAPI_TOOLS)
+
+test: lint system-deps openapi-tools
 	@echo "--> Running the tests"
 	$(PY) -m pytest
 
@@ -54,7 +67,7 @@ role: install
 	@$(PY) -m ticket_api.dev.launcher exec $(PY) -m flask --app wsgi set-role "$(EMAIL)" "$(ROLE)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/openapi/node_modules
 
 bench: install
 	@command -v wrk >/dev/null || { echo "--> Installing wrk (Debian)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -101,6 +101,15 @@ def test_every_operation_declares_its_security(spec):
             assert operation["security"] == [{"bearerAuth": []}], (path, method)
 
 
+def test_every_operation_taking_a_token_documents_its_refusals(spec):
+    """A token refused (401), and a token whose user was deleted since (404)."""
+    for path, method, operation in operations(spec):
+        if operation["security"] == [{"bearerAuth": []}]:
+            for status, code in (("401", "unauthorized"), ("404", "user_not_found")):
+                refusal = operation["responses"][status]["content"]["application/json"]
+                assert code in refusal["schema"]["properties"]["code"]["enum"], (path, method, status)
+
+
 def test_the_document_names_its_server_from_the_settings(spec, make_app):
     other = make_app(OPENAPI_SERVER_URL="https://tickets.example.com").test_client().get("/openapi.json").json
 
@@ -166,6 +175,23 @@ def test_reply_properties_are_required_and_nullable_where_they_may_be_null(spec)
         "type": "object", "nullable": True, "allOf": [{"$ref": "#/components/schemas/Holder"}]}
     assert schemas["Holder"]["required"] == ["email"]  # a user's `_id` and `username`, or a walk-in's `name`
     assert "required" not in schemas["Payment"]["properties"]["token"]
+
+
+def test_a_document_stored_without_some_fields_still_replies_with_every_property(client, events, buyer, database):
+    """Stored by an older version, or by hand: `location`, `description`, `image`, `expiresAt` absent."""
+    document = openapi.from_dict(client.get("/openapi.json").json)
+    event = events.create(price=0)
+    ticket = reserve(client, buyer, event).json
+    database.events.update_one({}, {"$unset": {"location": "", "description": "", "image": ""}})
+    database.tickets.update_one({}, {"$unset": {"expiresAt": ""}})
+
+    shown = client.get(f"/events/{event['_id']}")
+    held = client.get(f"/tickets/{ticket['_id']}", headers=buyer)
+
+    document["/events/{event_id}"]["GET"].validate_response(shown)
+    document["/tickets/{ticket_id}"]["GET"].validate_response(held)
+    assert (shown.json["location"], shown.json["description"], shown.json["image"]) == ("", "", None)
+    assert held.json["expiresAt"] is None
 
 
 def test_every_reply_has_what_the_document_requires(client, auth, events):

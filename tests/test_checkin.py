@@ -356,6 +356,15 @@ def test_door_staff_are_refused_every_admin_route(client, auth, door, show, tick
     assert client.get(f"/events/{show['_id']}", headers=door).json["status"] == "scheduled"  # not cancelled
 
 
+def test_door_staff_do_not_buy_and_keep_no_seat(client, door, show):
+    """API.md, Roles: a door account checks tickets in and reads counts, "nothing else"."""
+    response = reserve(client, door, show)
+
+    assert (response.status_code, response.json) == (403, {"message": "Door staff accounts do not buy tickets",
+                                                           "code": "forbidden"})
+    assert client.get(f"/events/{show['_id']}").json["ticketsAvailable"] == show["capacity"]
+
+
 def test_a_role_taken_away_applies_at_once(client, door, ticket, database):
     database.users.update_many({"role": "door"}, {"$set": {"role": "user"}})
 

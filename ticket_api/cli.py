@@ -3,9 +3,9 @@
 import click
 
 from . import auth
+from .auth.store import ADMIN, ROLES
 from .db import utcnow
 from .sales.reconcile import MAX_SETTLE_SECONDS, SETTLE_SECONDS, find_drifts, give_missing_codes, settle_with_stripe
-from .security import ADMIN, ROLES
 
 
 def give_role(email, role):

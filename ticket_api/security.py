@@ -21,13 +21,9 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt_identity, verify_jwt_in_request
 
 from . import auth
-from .auth.store import UserGone
+from .auth.store import ADMIN, DOOR, UserGone
 from .errors import ApiError
 
-ADMIN = "admin"
-DOOR = "door"
-USER = "user"
-ROLES = (USER, DOOR, ADMIN)  # set by an operator (`flask set-role`), never through the API
 ADMINS_ONLY = "Admins only"
 DOOR_STAFF_ONLY = "Door staff and admins only"
 MISSING_TOKEN = "Missing or malformed token"

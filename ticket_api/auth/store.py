@@ -7,6 +7,11 @@ from pymongo.errors import DuplicateKeyError
 from ..db import get_db
 from ..errors import ApiError
 
+ADMIN = "admin"
+DOOR = "door"
+USER = "user"
+ROLES = (USER, DOOR, ADMIN)  # set by an operator (`flask set-role`), never through the API
+
 
 class UserExists(Exception):
     """The email or the username belongs to someone already."""
@@ -18,7 +23,7 @@ class UserGone(ApiError):
     status_code, message, code = 404, "User not found", "user_not_found"
 
 
-def create(*, username, email, password_hash, now, role="user"):
+def create(*, username, email, password_hash, now, role=USER):
     """Store a new user and return it.
 
     :raise UserExists: the email or username is taken (the unique indexes decide, so

@@ -8,19 +8,26 @@ from bson import ObjectId
 from pymongo.errors import PyMongoError
 
 from .. import auth, events, tickets
+from ..errors import ApiError
 from . import seats, settlement
+
+
+class DoorStaffDoNotBuy(ApiError):
+    """A `door` account checks tickets in and reads the door's counts, nothing else (API.md, Roles)."""
+
+    status_code, message, code = 403, "Door staff accounts do not buy tickets", "forbidden"
 
 
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     """Hold `quantity` seats for the user: confirmed at once when free, else pending.
 
-    The user is read, and the seats counted against the event's `maxPerUser`, only once
-    the seats are won: during a rush most buyers are told "sold out", and that answer
-    should cost the database as little as possible.
+    The user is read (still there, and not door staff), and the seats counted against the
+    event's `maxPerUser`, only once the seats are won: during a rush most buyers are told
+    "sold out", and that answer should cost the database as little as possible.
 
     :return: the ticket, with its event.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
-    :raise UserGone: the token outlived its user.
+    :raise UserGone: the token outlived its user. DoorStaffDoNotBuy.
     """
     event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now)
     free = event["price"] == 0
@@ -28,10 +35,13 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
                         amount=event["price"] * quantity, paid_with="free" if free else None,
                         expires_at=None if free else now + timedelta(minutes=hold_minutes))
     try:
-        if auth.store.get(user_id) is None:
+        buyer = auth.store.get(user_id)
+        if buyer is None:
             raise auth.store.UserGone()
+        if buyer["role"] == auth.store.DOOR:
+            raise DoorStaffDoNotBuy()
         settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.store.max_per_user(event), now=now)
-    except (auth.store.UserGone, seats.SeatLimit):
+    except (auth.store.UserGone, DoorStaffDoNotBuy, seats.SeatLimit):
         events.store.give_back_seats(event_id, quantity, now=now)
         raise
     return {**store(ticket, now=now), "event": event}

@@ -25,6 +25,7 @@ NOT_THE_CALLERS = "No such ticket of the caller's"
 @bp.raises(*security.TOKEN_REFUSALS)
 @bp.raises(seats.EventNotFound)
 @bp.raises(seats.SoldOut, seats.SeatLimit, seats.EventCancelled)
+@bp.raises(reservations.DoorStaffDoNotBuy)
 @bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
 @bp.doc(operationId="createTicket", security=security.BEARER_AUTH)
 def reserve(fields):

@@ -3,7 +3,8 @@
 // in the browser with Stripe Elements, and tell refusals apart by their `code`.
 // `make test` type-checks it with `tsc --strict` (tests/test_openapi_tools.py); it never runs.
 // It stops compiling when an operation it names loses its `operationId`, a property it
-// reads stops being `required`, or a refusal's `code` stops being an enum.
+// reads stops being `required`, a refusal's `code` stops being an enum, or a request
+// field with a default (`quantity`) is typed as one the frontend must send.
 
 import type { components, operations } from "./api";
 
@@ -55,7 +56,8 @@ export function onSale(event: Event): string {
   return `${event.name}: ${left} seats left at ${(price / 100).toFixed(2)} ${event.currency.toUpperCase()}`;
 }
 
-export async function holdSeats(token: string, event: Event, quantity: number): Promise<Ticket> {
+/** Without a `quantity`, one seat: a field with a default may be left out. */
+export async function holdSeats(token: string, event: Event, quantity?: number): Promise<Ticket> {
   const hold: Hold = { eventId: event._id, quantity };
   return call<Ticket>("POST", "/tickets", token, hold);
 }
@@ -97,7 +99,7 @@ export async function buyOneSeat(
   const [event] = await upcomingEvents();
   let held: Ticket;
   try {
-    held = await holdSeats(token, event, 1);
+    held = await holdSeats(token, event);
   } catch (error) {
     if (error instanceof Refusal && error.status === 409) {
       return whyNoSeats(error.body as HoldRefused);

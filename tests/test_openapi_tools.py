@@ -1,7 +1,7 @@
 """`/openapi.json` as tools read it, from a live server: `redocly lint` finds nothing to
 say (Redocly's recommended rules, and ours: every property of a reply is `required`), and
-the TypeScript client `openapi-typescript` generates from it compiles under `tsc --strict`
-with a frontend's first calls (`tests/openapi/example.ts`). The tools are pinned in
+the TypeScript client `openapi-typescript` generates from it (with the README's command)
+compiles under `tsc --strict` with a frontend's first calls (`tests/openapi/example.ts`). The tools are pinned in
 `tests/openapi/package.json` (and its lockfile); `make test` installs them with `npm ci`."""
 
 import json
@@ -51,3 +51,12 @@ def test_the_generated_typescript_client_compiles_with_a_frontends_calls(live_se
     checked = tool("tsc", *TSC_OPTIONS, "api.ts", "example.ts", cwd=tmp_path)
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_readme_generates_the_client_as_this_test_does():
+    readme = (TOOLS.parents[1] / "README.md").read_text()
+    command = next(line.split() for line in readme.splitlines() if line.startswith("npx openapi-typescript@"))
+    pinned = json.loads((TOOLS / "package.json").read_text())["devDependencies"]["openapi-typescript"]
+
+    assert command[1] == f"openapi-typescript@{pinned}"
+    assert " ".join(GENERATOR_OPTIONS) in " ".join(command)

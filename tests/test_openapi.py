@@ -148,6 +148,16 @@ def test_no_unused_component(spec):
                 assert f"#/components/{kind}/{name}'" in text, f"{kind}/{name} is never used"
 
 
+def test_every_route_answering_304_documents_if_none_match_and_the_etag(spec):
+    """So a generated client can send `If-None-Match` and read the `ETag` it came from."""
+    cached = {(path, method) for path, method, operation in operations(spec) if "304" in operation["responses"]}
+    assert cached == {("/events", "get"), ("/events/{event_id}", "get")}
+    for path, method in cached:
+        operation = spec["paths"][path][method]
+        assert {"$ref": "#/components/parameters/IF_NONE_MATCH"} in operation["parameters"], path
+        assert operation["responses"]["200"]["headers"]["ETag"] == {"$ref": "#/components/headers/ETAG"}, path
+
+
 def test_validation_errors_are_documented_as_400_not_422(spec):
     signup = spec["paths"]["/auth/signup"]["post"]
 

@@ -169,6 +169,13 @@ class Blueprint(flask_smorest.Blueprint):
         token refused, a rate limit), its code the status's."""
         return self.raises(errors.ApiError(message, status_code), description=description)
 
+    @staticmethod
+    def own_etag(view):
+        """Document a route that sets its own `ETag` and answers `If-None-Match` with a 304
+        (the events list, from its cache) as `@bp.etag` documents its routes."""
+        view._apidoc = {**getattr(view, "_apidoc", {}), "etag": True}
+        return view
+
     def _check_precondition(self):
         """No 428: `If-Match` is optional."""
 

@@ -36,7 +36,7 @@ class StaleEdit(ApiError):
 @bp.route("")
 @bp.arguments(EventQuerySchema, location="query")
 @bp.response(200, EventSchema(many=True), headers=TOTAL_COUNT_HEADER)
-@bp.alt_response(304, "NOT_MODIFIED")
+@bp.own_etag
 @bp.doc(operationId="listEvents", security=security.PUBLIC)
 def list_events(query):
     """List events by date.

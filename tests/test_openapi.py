@@ -187,6 +187,32 @@ def test_reply_properties_are_required_and_nullable_where_they_may_be_null(spec)
     assert "required" not in schemas["Payment"]["properties"]["token"]
 
 
+def test_every_reply_property_has_an_example_so_swagger_ui_never_invents_one(spec):
+    """A property with no example is shown by Swagger UI as "string" or 0 (`maxPerUser: 0`,
+    a user named "string"), which no reply of this API holds."""
+    schemas, seen, missing = spec["components"]["schemas"], set(), []
+
+    def check(schema, where):
+        for ref in [schema] + schema.get("allOf", []):
+            name = ref.get("$ref", "").rpartition("/")[2]
+            if name and name not in seen:
+                seen.add(name)
+                check(schemas[name], name)
+        for key, value in schema.get("properties", {}).items():
+            check(value, f"{where}.{key}")
+        if "items" in schema:
+            check(schema["items"], f"{where}[]")
+        if schema.get("type") in ("string", "integer") and not {"example", "enum", "format"} & set(schema):
+            missing.append(where)
+
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            reply = response.get("content", {}).get("application/json", {})
+            if status.startswith("2") and "example" not in reply and "schema" in reply:
+                check(reply["schema"], f"{method} {path} {status}")
+    assert not missing, ", ".join(missing)
+
+
 def test_a_document_stored_without_some_fields_still_replies_with_every_property(client, events, buyer, database):
     """Stored by an older version, or by hand: `location`, `description`, `image`, `expiresAt` absent."""
     document = openapi.from_dict(client.get("/openapi.json").json)

@@ -124,7 +124,9 @@ class ReplySchema(Schema):
     """What the service answers. Every field is in every reply, so `/openapi.json` lists
     it as `required` and a generated client types it as always there (and as possibly null
     where the field allows None: give it a `dump_default` then, for a document stored
-    without it). A field some replies leave out says so: `metadata={"x-optional": True}`."""
+    without it). A field some replies leave out says so: `metadata={"x-optional": True}`.
+    Each field has an `example` (or an `enum`, or a date's format): Swagger UI shows one
+    without as "string" or 0."""
 
     def on_bind_field(self, field_name, field_obj):
         super().on_bind_field(field_name, field_obj)
@@ -137,7 +139,7 @@ class DocumentSchema(ReplySchema):
     id = ObjectIdField(data_key="_id", attribute="_id", dump_only=True)
     createdAt = UtcDateTime(dump_only=True)
     updatedAt = UtcDateTime(dump_only=True)
-    version = ma.fields.Integer(data_key="__v", attribute="__v", dump_only=True)
+    version = ma.fields.Integer(data_key="__v", attribute="__v", dump_only=True, metadata={"example": 0})
 
 
 class MessageSchema(ReplySchema):

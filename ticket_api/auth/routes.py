@@ -27,6 +27,7 @@ from .schemas import (
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens")
 
 RATE_LIMITED = "Too many requests (10 per 1 minute); try again later"
+LOGGED_OUT, PASSWORD_CHANGED = {"message": "Logged out"}, {"message": "Password changed"}
 
 
 class UserTaken(ApiError):
@@ -93,7 +94,7 @@ def login(credentials):
 
 @bp.route("/logout", methods=["POST"])
 @bp.arguments(LogoutSchema, required=False)
-@bp.response(200, MessageSchema)
+@bp.response(200, MessageSchema, example=LOGGED_OUT)
 @bp.doc(operationId="logout", security=security.OPTIONAL_BEARER_AUTH)
 def logout(fields):
     """Log out, for good.
@@ -107,7 +108,7 @@ def logout(fields):
         security.revoke(presented)
     if sent is not None and (presented is None or sent["sub"] == presented["sub"]):
         security.revoke(sent)
-    return {"message": "Logged out"}
+    return LOGGED_OUT
 
 
 def bearer_token():
@@ -156,7 +157,7 @@ def me():
 @bp.route("/password", methods=["POST"])
 @jwt_required()
 @bp.arguments(PasswordChangeSchema)
-@bp.response(200, MessageSchema)
+@bp.response(200, MessageSchema, example=PASSWORD_CHANGED)
 @bp.raises(InvalidCredentials, description="The current password is wrong")
 @bp.raises(*security.TOKEN_REFUSALS)
 @bp.error(429, RATE_LIMITED, "Too many wrong passwords for this account (counted with failed logins)")
@@ -178,7 +179,7 @@ def change_password(fields):
     if not store.change_password(user["_id"], old_hash=user["passwordHash"], new_hash=new_hash, now=now):
         raise InvalidCredentials()  # changed meanwhile: the password given is no longer the current one
     security.revoke_tokens_of_older_passwords(user["_id"], changed_at=now)
-    return {"message": "Password changed"}
+    return PASSWORD_CHANGED
 
 
 @bp.route("/tickets")

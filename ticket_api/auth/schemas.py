@@ -138,26 +138,32 @@ class LoginSchema(Schema):
     password = current_password()
 
 
+# A token's shape (a JWT: header, claims and signature), for the document's examples.
+TOKEN_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2YjA2ZDNjMzdiYmU4NDljZWUxNDNlZTcifQ.c2lnbmF0dXJl"
+
+
 class UserSchema(DocumentSchema):
-    username = ma.fields.String(dump_only=True)
-    email = ma.fields.String(dump_only=True)
+    username = ma.fields.String(dump_only=True, metadata={"example": "ada"})
+    email = ma.fields.String(dump_only=True, metadata={"example": "ada@example.com"})
     role = ma.fields.String(dump_only=True, metadata={"enum": ROLES})
 
 
 class LoginResultSchema(ReplySchema):
     message = ma.fields.String(metadata={"example": "Logged in"})
     success = ma.fields.Boolean(metadata={"example": True})
-    token = ma.fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`"})
+    token = ma.fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`",
+                                       "example": TOKEN_EXAMPLE})
     refreshToken = ma.fields.String(
-        metadata={"description": "Send as `Authorization: Bearer <refreshToken>` to `POST /auth/refresh` only"}
+        metadata={"description": "Send as `Authorization: Bearer <refreshToken>` to `POST /auth/refresh` only",
+                  "example": TOKEN_EXAMPLE}
     )
-    email = ma.fields.String()
-    username = ma.fields.String()
+    email = ma.fields.String(metadata={"example": "ada@example.com"})
+    username = ma.fields.String(metadata={"example": "ada"})
     role = ma.fields.String(metadata={"enum": ROLES})
 
 
 class TokenSchema(ReplySchema):
-    token = ma.fields.String(metadata={"description": "A new access token"})
+    token = ma.fields.String(metadata={"description": "A new access token", "example": TOKEN_EXAMPLE})
 
 
 class LogoutSchema(Schema):

@@ -22,7 +22,7 @@ class CheckinSchema(Schema):
 
 class EventShownSchema(ReplySchema):
     id = ObjectIdField(data_key="_id", attribute="_id")
-    name = ma.fields.String()
+    name = ma.fields.String(metadata={"example": "Jazz night"})
     date = UtcDateTime()
 
 
@@ -49,13 +49,13 @@ class RefusalSchema(ErrorSchema):
 class ScanSchema(ReplySchema):
     result = ma.fields.String(metadata={"enum": RESULTS})
     ticket = ObjectIdField(allow_none=True, metadata={"description": "null for an unknown code"})
-    quantity = ma.fields.Integer(allow_none=True)
+    quantity = ma.fields.Integer(allow_none=True, metadata={"example": 2})
     at = UtcDateTime()
     by = ObjectIdField(metadata={"description": "The account that scanned"})
-    scanId = ma.fields.String(allow_none=True)
+    scanId = ma.fields.String(allow_none=True, metadata={"example": "scan-3f9c2a"})
 
 
 class DoorCountsSchema(ReplySchema):
-    expected = ma.fields.Integer(metadata={"description": "Seats of the event's confirmed tickets"})
-    admitted = ma.fields.Integer(metadata={"description": "Those of them checked in"})
+    expected = ma.fields.Integer(metadata={"description": "Seats of the event's confirmed tickets", "example": 240})
+    admitted = ma.fields.Integer(metadata={"description": "Those of them checked in", "example": 180})
     recent = ma.fields.List(ma.fields.Nested(ScanSchema), metadata={"description": "The last 20 scans, newest first"})

@@ -120,7 +120,7 @@ class EventSchema(DocumentSchema):
     name = ma.fields.String(metadata={"example": "Jazz night"})
     date = UtcDateTime(metadata={"example": "2026-12-01T20:00:00.000Z"})
     location = ma.fields.String(dump_default="", metadata={"example": "Main hall"})
-    description = ma.fields.String(dump_default="")
+    description = ma.fields.String(dump_default="", metadata={"example": "An evening of standards."})
     image = ma.fields.String(allow_none=True, dump_default=None, metadata={"example": "https://example.com/poster.jpg"})
     capacity = ma.fields.Integer(metadata={"example": 300})
     price = ma.fields.Integer(
@@ -132,12 +132,12 @@ class EventSchema(DocumentSchema):
                                  metadata={"example": "2026-11-24T20:00:00.000Z"})
     maxPerUser = ma.fields.Function(
         max_per_user,
-        metadata={"type": "integer", "description": "Seats one account may hold or own for the event"},
+        metadata={"type": "integer", "description": "Seats one account may hold or own for the event", "example": 10},
     )
     ticketsAvailable = ma.fields.Method(
         "tickets_available",
         dump_only=True,
-        metadata={"type": "integer", "description": "capacity minus seats held or sold"},
+        metadata={"type": "integer", "description": "capacity minus seats held or sold", "example": 55},
     )
 
     def tickets_available(self, event):

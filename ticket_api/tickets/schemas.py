@@ -36,7 +36,8 @@ class TicketSchema(DocumentSchema):
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     refundedAmount = ma.fields.Function(
         lambda ticket: ticket.get("refundedAmount", 0),
-        metadata={"type": "integer", "description": "Refunded outside the service (Stripe's dashboard), minor units"},
+        metadata={"type": "integer", "description": "Refunded outside the service (Stripe's dashboard), minor units",
+                  "example": 0},
     )
     expiresAt = UtcDateTime(
         allow_none=True, dump_default=None,
@@ -46,7 +47,7 @@ class TicketSchema(DocumentSchema):
                                                        "description": "How it was paid for; null until confirmed"})
     code = ma.fields.Function(
         lambda ticket: ticket.get("code") if ticket.get("status") == "confirmed" else None,
-        metadata={"type": "string", "nullable": True,
+        metadata={"type": "string", "nullable": True, "example": "K7QX3MZ9R2HT5WNB8CDE4FGJ6PA",
                   "description": "The door code (also as `GET /tickets/<id>/qr.svg`), once confirmed"},
     )
     checkedInAt = UtcDateTime(allow_none=True, dump_default=None,

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 API="http://127.0.0.1:${PORT:-5000}"
 STRIPE="http://127.0.0.1:${EMBEDDED_STRIPE_PORT:-12111}"   # the Stripe stand-in of make run
-EMAIL="ada-$(date +%s)-$RANDOM@example.com"                    # a new account on every run
+NAME="ada-$(date +%s)-$RANDOM"                                 # a new account on every run
+EMAIL="$NAME@example.com"
 PASSWORD="correct horse battery"
 
 # call EXPECTED_STATUS METHOD PATH [JSON_BODY]: prints the reply; it is also in $REPLY.
@@ -70,7 +71,7 @@ wait_until_confirmed() {
 }
 
 echo "== 1. Sign up and log in: keep the access token"
-call 201 POST /auth/signup "{\"username\": \"ada$RANDOM\", \"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
+call 201 POST /auth/signup "{\"username\": \"$NAME\", \"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
 call 201 POST /auth/login "{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
 TOKEN=$(field token)
 

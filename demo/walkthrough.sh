@@ -25,7 +25,11 @@ call() {
   [[ -n $body ]] && args+=(-H 'Content-Type: application/json' -d "$body")
   echo "\$ $method $path $body"
   local status
-  status=$(curl "${args[@]}")
+  status=$(curl "${args[@]}") || {
+    rm -f "$out"
+    echo "FAILED: no answer from $API: is make run serving there (the same PORT)?" >&2
+    exit 1
+  }
   REPLY=$(cat "$out"); rm -f "$out"
   echo "  -> $status $REPLY"
   if [[ $status != "$expected" ]]; then
@@ -56,7 +60,10 @@ confirm_in_browser() {
   local form=(-d "client_secret=$2" -d key=pk_test_demo)
   [[ $3 == confirm ]] && form+=(-d payment_method=pm_card_visa) || form+=(-d success=true)
   echo "\$ (browser) POST $STRIPE/v1/payment_intents/$1/$3"
-  curl -s -f -o /dev/null "${form[@]}" "$STRIPE/v1/payment_intents/$1/$3"
+  curl -s -f -o /dev/null "${form[@]}" "$STRIPE/v1/payment_intents/$1/$3" || {
+    echo "FAILED: the Stripe stand-in at $STRIPE did not take it: is EMBEDDED_STRIPE_PORT make run's?" >&2
+    exit 1
+  }
 }
 
 # wait_until_confirmed TICKET_ID: poll the ticket, as a frontend does after the browser step.

@@ -23,15 +23,21 @@ def test_the_readme_walkthrough_runs_against_make_run_and_stops_at_a_wrong_answe
         stripe_elsewhere = make_demo({**env, "EMBEDDED_STRIPE_PORT": str(free_port())})
     finally:
         ctrl_c(run)
+    vacant = free_port()
+    nothing_serving = make_demo({**env, "PORT": str(vacant)})
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert demo.stdout.endswith(DONE)
     assert [line for line in demo.stdout.splitlines() if line.startswith("== ")] == [
         f"== {step}. {title}" for step, title in enumerate(TITLES, start=1)]
-    # The browser's step cannot reach the stand-in: the script says so and stops there.
+    # The browser's step cannot reach the stand-in: the script says so and stops there;
+    # with nothing serving at PORT, the first request does.
     assert stripe_elsewhere.returncode != 0
     assert "== 5. " in stripe_elsewhere.stdout and "== 6. " not in stripe_elsewhere.stdout
     assert DONE not in stripe_elsewhere.stdout
+    assert "FAILED: the Stripe stand-in at http://127.0.0.1:" in stripe_elsewhere.stderr
+    assert nothing_serving.returncode != 0
+    assert f"FAILED: no answer from http://127.0.0.1:{vacant}:" in nothing_serving.stderr
 
 
 TITLES = [

@@ -71,7 +71,7 @@ clean:
 
 bench: install
 	@command -v wrk >/dev/null || { echo "--> Installing wrk (Debian)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-	@echo "--> Benchmarking under gunicorn on the embedded database (about two minutes)"
+	@echo "--> Benchmarking under gunicorn on the embedded database (about three minutes)"
 	@$(PY) -m tests.bench.onsale --write BENCHMARKS.md
 
 bench-race: install

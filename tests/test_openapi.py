@@ -39,9 +39,11 @@ OPERATION_IDS = {
     ("/events/{event_id}/checkins", "get"): "getEventCheckins",
     ("/door", "get"): "getDoorPage",
     ("/healthz", "get"): "getHealth",
+    ("/livez", "get"): "getLiveness",
 }
 PUBLIC = {("/auth/signup", "post"), ("/auth/login", "post"), ("/events", "get"), ("/events/{event_id}", "get"),
-          ("/payment/webhook", "post"), ("/door", "get"), ("/healthz", "get")}
+          ("/payment/webhook", "post"), ("/door", "get"), ("/healthz", "get"),
+          ("/livez", "get")}
 OPTIONAL_TOKEN = {("/auth/logout", "post")}
 TAGS = ["auth", "events", "tickets", "payments", "door", "operations"]
 MARKDOWN = re.compile(r"[`*_\[\]<>#|\n]")

@@ -54,28 +54,40 @@ def new_event(uri, database, seats):
     return str(event["_id"])
 
 
-def one_race(base_url, buyers, event_id):
-    latencies, statuses = [], []
-    barrier = threading.Barrier(len(buyers))
+def one_race(base_url, buyers, event_id, quantity=None):
+    """Each buyer's `POST /tickets`, all released at once: `quantity` seats each (None: 1 to 3
+    at random). Timed from the release, not from starting the buyers' threads."""
+    latencies, statuses, released = [], [], []
+    barrier = threading.Barrier(len(buyers), action=lambda: released.append(time.perf_counter()))
     session_local = threading.local()
 
     def buy(headers):
         session = session_local.__dict__.setdefault("s", requests.Session())
-        quantity = random.randint(1, 3)
-        body = {"eventId": event_id, "quantity": quantity}
+        seats = quantity or random.randint(1, 3)
+        body = {"eventId": event_id, "quantity": seats}
         barrier.wait()
         started = time.perf_counter()
         response = session.post(f"{base_url}/tickets", json=body, headers=headers, timeout=60)
         latencies.append(time.perf_counter() - started)
-        statuses.append((response.status_code, quantity))
+        statuses.append((response.status_code, seats))
 
     threads = [threading.Thread(target=buy, args=(headers,)) for headers in buyers]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started, latencies, statuses
+    return time.perf_counter() - released[0], latencies, statuses
+
+
+def peer_style(base_url, event_id, accounts, purchases=500):
+    """The race other servers are compared on: `purchases` requests for one seat each, all
+    released at once, from `len(accounts)` accounts in turn.
+
+    :return: elapsed seconds, and the (status, seats) of each request.
+    """
+    buyers = [accounts[n % len(accounts)] for n in range(purchases)]
+    elapsed, _, statuses = one_race(base_url, buyers, event_id, quantity=1)
+    return elapsed, statuses
 
 
 def serve(name, uri, database):

@@ -1,0 +1,105 @@
+"""The on-sale rush of `make bench`, over real HTTP to gunicorn: buyers reserve a seat each
+and pay for it, so many at a time; and what a reservation costs the database, with seats
+free and sold out; and the race other servers are compared on (`race.peer_style`)."""
+
+import os
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import requests
+import stripe
+from bson import ObjectId
+from pymongo import MongoClient
+
+from tests.bench.race import new_event, peer_style
+
+DATABASE = "bench"
+BUYERS_IN_FLIGHT = 100
+THREADS_IN_FLIGHT = int(os.environ.get("WEB_CONCURRENCY", "2")) * int(os.environ.get("GUNICORN_THREADS", "8"))
+PEER_RACE = {"purchases": 500, "accounts": 50, "seats": 100}
+
+
+def seed_rush_event(uri, seats, name):
+    now = datetime.now(UTC)
+    event = {"name": name, "date": now + timedelta(days=60), "capacity": seats, "price": 2500, "currency": "usd",
+             "location": "Main hall", "description": "The show everyone wants.", "image": None, "seatsTaken": 0,
+             "createdAt": now, "updatedAt": now, "__v": 0}
+    with MongoClient(uri) as client:
+        client[DATABASE].events.insert_one(event)
+    return str(event["_id"])
+
+
+def rush(base_url, buyers, event_id, in_flight, pay=True):
+    """Every buyer reserves one seat, and pays for it when they got one (unless not to
+    `pay`); `in_flight` at a time."""
+    reserve_ms, pay_ms, outcomes = [], [], []
+
+    def buy(headers):
+        session = requests.Session()
+        started = time.perf_counter()
+        held = session.post(f"{base_url}/tickets", json={"eventId": event_id}, headers=headers, timeout=120)
+        reserve_ms.append((time.perf_counter() - started) * 1000)
+        if held.status_code != 201 or not pay:
+            outcomes.append(held.status_code)
+            return
+        ticket = held.json()
+        started = time.perf_counter()
+        paid = session.post(f"{base_url}/payment", headers=headers, timeout=120,
+                            json={"ticketId": ticket["_id"], "amount": ticket["amount"], "token": "pm_card_visa"})
+        pay_ms.append((time.perf_counter() - started) * 1000)
+        outcomes.append(paid.status_code)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=in_flight) as pool:
+        list(pool.map(buy, buyers))
+    return time.perf_counter() - started, reserve_ms, pay_ms, outcomes
+
+
+def measured_rush(counters, base_url, buyers, event_id, in_flight):
+    (elapsed, reserve_ms, pay_ms, outcomes), cost = counters.cost(len(buyers), rush, base_url, buyers, event_id,
+                                                                  in_flight)
+    return {"elapsed": elapsed, "reserve_ms": reserve_ms, "pay_ms": pay_ms, "sold": seats_sold(counters, event_id),
+            "paid": outcomes.count(200), "other": len([o for o in outcomes if o not in (200, 409)]), "commands": cost}
+
+
+def seats_sold(counters, event_id):
+    """The seats of the event's tickets held or paid for, as stored."""
+    tickets = counters.client[DATABASE].tickets.find(
+        {"event": ObjectId(event_id), "status": {"$in": ["pending", "confirmed"]}}, {"quantity": 1})
+    return sum(ticket["quantity"] for ticket in tickets)
+
+
+def reservation_costs(counters, base_url, buyers, seats):
+    """Commands per reservation with seats free (`seats` buyers for as many seats), then per
+    "sold out" answer (the same buyers again, for that event now sold out); as many buyers
+    at a time as gunicorn has threads, nobody paying. With the statuses answered."""
+    event_id = seed_rush_event(counters.uri, seats, "the costs")
+    costs, statuses = {}, {}
+    for name in ("reservation", "sold_out"):
+        ran, costs[name] = counters.cost(seats, rush, base_url, buyers[:seats], event_id, THREADS_IN_FLIGHT,
+                                         pay=False)
+        statuses[name] = dict(Counter(ran[3]))
+    return costs, statuses
+
+
+def peer_race(counters, base_url, accounts):
+    """`race.peer_style` on an event of its own: sold, oversold, seconds, purchases/s, commands each."""
+    event_id = new_event(counters.uri, DATABASE, PEER_RACE["seats"])
+    (elapsed, statuses), cost = counters.cost(PEER_RACE["purchases"], peer_style, base_url, event_id,
+                                              accounts[:PEER_RACE["accounts"]], PEER_RACE["purchases"])
+    sold = seats_sold(counters, event_id)
+    return {"sold": sold, "oversold": max(0, sold - PEER_RACE["seats"]), "elapsed": elapsed,
+            "per_second": PEER_RACE["purchases"] / elapsed, "commands": cost,
+            "other": len([status for status, _ in statuses if status not in (201, 409)])}
+
+
+def double_charges(standin_url):
+    client = stripe.StripeClient("sk_test_bench", base_addresses={"api": standin_url}).v1
+    charged = {}
+    for intent in client.payment_intents.list(params={"limit": 100}).auto_paging_iter():
+        if intent.status == "succeeded":
+            ticket = intent.metadata.to_dict().get("ticketId")
+            charged[ticket] = charged.get(ticket, 0) + 1
+    return sum(count - 1 for count in charged.values()), sum(charged.values())

@@ -67,8 +67,7 @@ def cancel(ticket, *, by_staff, now):
     if ticket.get("paymentIntent"):
         refund(ticket, by_holder=not by_staff, now=now)
     elif not cancel_unpaid(ticket, now=now, unless_checked_in=not by_staff):
-        status = tickets.store.get(ticket["_id"])["status"]
-        raise CheckedIn() if status == "confirmed" else NotCancellable(status)  # scanned since it was read
+        raise why_not_given_back(tickets.store.get(ticket["_id"]))  # changed, or scanned, since it was read
     return tickets.store.get_with_event(ticket["_id"])
 
 
@@ -103,18 +102,19 @@ def refund(ticket, *, by_holder, now):
     is claimed first, in one write that requires it not checked in, and admits no one
     while the refund runs (`tickets.store.claim_give_back`)."""
     if by_holder and not tickets.store.claim_give_back(ticket["_id"], now=now):
-        raise why_not_refunded(tickets.store.get(ticket["_id"]))
+        raise why_not_given_back(tickets.store.get(ticket["_id"]))
     try:
         refunded = refund_in_full(ticket, now=now)
     finally:
         if by_holder:
             tickets.store.drop_give_back(ticket["_id"])  # refunded, or not: then it admits again
     if not refunded:
-        raise why_not_refunded(tickets.store.get(ticket["_id"]))
+        raise why_not_given_back(tickets.store.get(ticket["_id"]))
 
 
-def why_not_refunded(current):
-    """The ticket, read again, was scanned, is being refunded by another call, or is no longer confirmed."""
+def why_not_given_back(current):
+    """The ticket, read again after its give-back's write missed, is no longer confirmed,
+    was scanned, or is being refunded by another call."""
     if current["status"] != "confirmed":
         return NotCancellable(current["status"])
     return CheckedIn() if current.get("checkedInAt") else RefundInProgress()

@@ -75,7 +75,7 @@ def check_in(ticket_id, *, by, scan_id, now):
         code at once, exactly one does.
     """
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": "confirmed", "checkedInAt": None, **not_given_back(now)},
+        admitting(ticket_id, now),
         {"$set": {"checkedInAt": now, "checkedInBy": by, "scanId": scan_id, "updatedAt": now}, "$inc": {"__v": 1}},
     ).modified_count == 1
 
@@ -88,10 +88,8 @@ def claim_give_back(ticket_id, *, now):
 
     :return: whether this call claimed it.
     """
-    return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": "confirmed", "checkedInAt": None, **not_given_back(now)},
-        {"$set": {"givingBackSince": now}},
-    ).modified_count == 1
+    claimed = get_db().tickets.update_one(admitting(ticket_id, now), {"$set": {"givingBackSince": now}})
+    return claimed.modified_count == 1
 
 
 def drop_give_back(ticket_id):
@@ -104,9 +102,12 @@ def being_given_back(ticket, *, now):
     return since is not None and since > now - CHARGE_GRACE
 
 
-def not_given_back(now):
-    """No give-back claim, or one so old its process died (`$not` matches a missing field too)."""
-    return {"givingBackSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
+def admitting(ticket_id, now):
+    """The filter of the ticket while a scan would admit it: confirmed, not checked in, and
+    no give-back claim, or one so old its process died (`$not` matches a missing field too).
+    Checking in and a holder's claim to give it back both need it: one of them wins."""
+    return {"_id": ticket_id, "status": "confirmed", "checkedInAt": None,
+            "givingBackSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
 def seats_at_the_door(event_id):

@@ -64,14 +64,43 @@ def at_once(*calls):
     return results
 
 
-def wait_for(condition, seconds=10):
+def wait_for(condition, seconds=10, every=0.1):
     """Poll `condition` until it is true (True) or `seconds` have gone by (False)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.1)
+        time.sleep(every)
     return False
+
+
+FEEDS = []  # the change feed of every app the tests made (`conftest.make_app`)
+
+
+def feed_current(app, seconds=5):
+    """Start the app's change feed and wait until its copies are current."""
+    feed = app.extensions["changes"]
+    feed.start()
+    assert wait_for(feed.fresh, seconds), "the change feed did not become current"
+    return feed
+
+
+def caught_up(seconds=5):
+    """After a change made in the database by hand (another process, for the app): wait
+    until every running feed has applied it, as each does within `changes.FRESH_FOR`.
+    Each feed is nudged meanwhile (a write to a collection it follows), so that its
+    waiting `getMore` answers at once rather than after `changes.MAX_AWAIT_MS`."""
+    asked = time.monotonic()
+    running = [feed for feed in FEEDS if feed.thread is not None and feed.thread.is_alive() and not feed.stopping]
+
+    def all_caught_up():
+        behind = [feed for feed in running if (feed.clock.complete_as_of or 0) < asked]
+        for feed in behind:
+            feed.client[feed.database_name].revoked_tokens.update_one({"_id": "test-nudge"}, {"$inc": {"n": 1}},
+                                                                      upsert=True)
+        return not behind
+
+    assert wait_for(all_caught_up, seconds, every=0.005), "a change feed did not catch up"
 
 
 class AuthActions:
@@ -114,6 +143,7 @@ class AuthActions:
         """Headers of a new user given `role` (as an operator would, on the server)."""
         user = self.signup()
         db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": role}})
+        caught_up()
         return bearer(self.login(user["email"]))
 
     def many_user_headers(self, count):
@@ -170,6 +200,7 @@ def begin(database, event, days_ago=1):
     """Move an event's date into the past, as if it had begun (the API takes only a future date)."""
     when = datetime.now(UTC) - timedelta(days=days_ago)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"date": when}})
+    caught_up()
     return {**event, "date": when}
 
 

@@ -5,7 +5,20 @@ OpenAPI document shows the code in every documented error's example."""
 import pytest
 from bson import ObjectId
 
-from support import VISA, bearer, begin, db_id, error_responses, free_port, in_days, lapse, operations, pay, reserve
+from support import (
+    VISA,
+    bearer,
+    begin,
+    caught_up,
+    db_id,
+    error_responses,
+    free_port,
+    in_days,
+    lapse,
+    operations,
+    pay,
+    reserve,
+)
 from ticket_api.db import utcnow
 from ticket_api.errors import CODES_BY_STATUS, INVALID_DATA, ApiError
 
@@ -147,6 +160,7 @@ def test_user_not_found_for_a_deleted_users_token(client, auth, database):
     user = auth.signup()
     headers = bearer(auth.login(user["email"]))
     database.users.delete_one({"_id": db_id(user)})
+    caught_up()
 
     assert answer(client.get("/auth/tickets", headers=headers)) == (404, {"message": "User not found",
                                                                          "code": "user_not_found"})

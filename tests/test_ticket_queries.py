@@ -2,12 +2,13 @@
 
 import pytest
 
-from support import reserve
+from support import CommandLog, caught_up, feed_current, reserve
 
 
 @pytest.mark.parametrize("path", ["/auth/tickets", "/tickets"])
 def test_lists_populate_events_in_a_constant_number_of_queries(counted, auth, events, client, path):
     counted_client, log = counted
+    feed_current(counted_client.application)
     headers = auth.admin_headers()
 
     def queries_for_list():
@@ -25,45 +26,57 @@ def test_lists_populate_events_in_a_constant_number_of_queries(counted, auth, ev
 
 
 def test_sold_out_is_the_cheapest_answer(counted, auth, events):
-    """During a rush most buyers are told "sold out": that costs the token check, the event
-    read, the scan for lapsed holds and the look for their PaymentIntents left to cancel;
-    no write, no user read."""
-    won, lost = commands_of_a_win_then_a_sold_out(counted, auth, events)
+    """During a rush most buyers are told "sold out". With the worker's copies current
+    (`changes.py`), a reservation asks the database only what must be written: the seats,
+    the account's count, the ticket; and "sold out" only the scan for lapsed holds and the
+    look for their PaymentIntents left to cancel. No token check, event read or user read."""
+    counted_client, log = counted
+    feed_current(counted_client.application)
 
-    # won: token check, event read, seat update, version bump, user read, the account's count, the ticket
-    assert won == ["find", "find", "update", "update", "find", "update", "insert"]
-    assert lost == ["find", "find", "find", "find"]
+    won, lost = commands_of_a_win_then_a_sold_out(counted_client, log, auth, events)
 
-
-# Round trips of one reservation, bounded at today's count: a change that adds one fails
-# here. Issue 16 lowers them to 3 and 2.
-RESERVATION_ROUND_TRIPS = 7
-SOLD_OUT_ROUND_TRIPS = 4
+    assert won == [("update", "events"), ("update", "holdings"), ("insert", "tickets")]
+    assert lost == [("find", "tickets"), ("find", "tickets")]
 
 
-def test_a_reservation_and_a_sold_out_answer_take_no_more_round_trips_than_today(counted, auth, events):
-    """Today 7 when seats are free: the token's revocations (`find` on revoked_tokens),
-    the event (`find` on events), the seats (`update` on events), the events' version
-    (`update` on meta), the user (`find` on users), the account's seats (`update` on
-    holdings), the ticket (`insert` on tickets). And 4 for "sold out": revocations, the
-    event, the scan for lapsed holds and the look for PaymentIntents left to cancel (two
-    `find` on tickets)."""
-    won, sold_out = commands_of_a_win_then_a_sold_out(counted, auth, events)
+def test_without_current_copies_a_reservation_reads_what_it_needs(make_app, auth, events):
+    """No change stream (a standalone mongod): the token's revocations, the event and the
+    buyer's role are read on each request."""
+    log = CommandLog()
+    worker = make_app(CHANGE_FEED=False, MONGODB_CLIENT_OPTIONS={"event_listeners": [log]}).test_client()
+
+    won, lost = commands_of_a_win_then_a_sold_out(worker, log, auth, events)
+
+    assert won == [("find", "revoked_tokens"), ("find", "events"), ("update", "events"), ("find", "users"),
+                   ("update", "holdings"), ("insert", "tickets")]
+    assert lost == [("find", "revoked_tokens"), ("find", "events"), ("find", "tickets"), ("find", "tickets")]
+
+
+# Issue 16's bounds, with the copies current: a change that adds a round trip fails here.
+RESERVATION_ROUND_TRIPS = 3
+SOLD_OUT_ROUND_TRIPS = 2
+
+
+def test_a_reservation_takes_three_round_trips_and_sold_out_two(counted, auth, events):
+    counted_client, log = counted
+    feed_current(counted_client.application)
+
+    won, sold_out = commands_of_a_win_then_a_sold_out(counted_client, log, auth, events)
 
     assert len(won) <= RESERVATION_ROUND_TRIPS
     assert len(sold_out) <= SOLD_OUT_ROUND_TRIPS
 
 
-def commands_of_a_win_then_a_sold_out(counted, auth, events):
-    """The database commands (names) of the reservation that takes an event's only seat,
-    then of the one told "sold out"."""
-    counted_client, log = counted
+def commands_of_a_win_then_a_sold_out(worker, log, auth, events):
+    """The database commands (name, collection) of the reservation that takes an event's
+    only seat, then of the one told "sold out"."""
     event = events.create(capacity=1)
     headers = auth.user_headers()
+    caught_up()
 
     def commands_for_reservation(status):
         log.sent.clear()
-        assert reserve(counted_client, headers, event).status_code == status
-        return log.names()
+        assert reserve(worker, headers, event).status_code == status
+        return list(log.sent)
 
     return commands_for_reservation(201), commands_for_reservation(409)

@@ -1,9 +1,16 @@
-"""The `users`, `revoked_tokens` and `login_attempts` collections: the only code that reads or writes them."""
+"""The `users`, `revoked_tokens` and `login_attempts` collections: the only code that reads or writes them.
+
+Each worker keeps a copy of the revocations and of every user's role (`changes.py`), so
+that checking a token and the buyer's role costs no round trip while the copy is current;
+otherwise they are read from the database.
+"""
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from ..changes import Mirror, mirror, own_write
 from ..db import get_db
 from ..errors import ApiError
 
@@ -11,6 +18,11 @@ ADMIN = "admin"
 DOOR = "door"
 USER = "user"
 ROLES = (USER, DOOR, ADMIN)  # set by an operator (`flask set-role`), never through the API
+
+
+def new_mirrors():
+    """A worker's copies (`changes.init_app`): the revocations, and each user's role."""
+    return [Mirror("revoked_tokens"), Mirror("users", fields=("role",))]
 
 
 class UserExists(Exception):
@@ -42,6 +54,7 @@ def create(*, username, email, password_hash, now, role=USER):
         get_db().users.insert_one(user)
     except DuplicateKeyError as error:
         raise UserExists from error
+    own_write("users", user)
     return user
 
 
@@ -53,16 +66,27 @@ def get(user_id):
         return None
 
 
+def role_of(user_id):
+    """The user's role, from this worker's copy when it is current (and has the user: it
+    may be newer than the copy), else read; None when there is no such user."""
+    roles = mirror("users")
+    user = (roles.get(user_id) if roles is not None else None) or get(user_id)
+    return user and user["role"]
+
+
 def get_by_email(email):
     return get_db().users.find_one({"email": email.lower()})
 
 
 def set_role(email, role, *, now):
     """Give the user with this email a role; return the updated user, or None if none has it."""
-    get_db().users.update_one(
-        {"email": email.lower()}, {"$set": {"role": role, "updatedAt": now}, "$inc": {"__v": 1}}
+    user = get_db().users.find_one_and_update(
+        {"email": email.lower()}, {"$set": {"role": role, "updatedAt": now}, "$inc": {"__v": 1}},
+        return_document=ReturnDocument.AFTER,
     )
-    return get_by_email(email)
+    if user is not None:
+        own_write("users", user)
+    return user
 
 
 def change_password(user_id, *, old_hash, new_hash, now):
@@ -82,6 +106,7 @@ def change_password(user_id, *, old_hash, new_hash, now):
 def revoke_token(token_id, *, expires_at):
     """Refuse this token id from now on; the record lapses when the token would have expired."""
     get_db().revoked_tokens.update_one({"_id": token_id}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True)
+    own_write("revoked_tokens", {"_id": token_id, "expiresAt": expires_at})
 
 
 def password_record_id(user_id):
@@ -94,18 +119,22 @@ def revoke_tokens_of_older_passwords(user_id, *, password_stamp, expires_at):
 
     `$max`: of two changes recorded out of order, the newer one stays.
     """
-    get_db().revoked_tokens.update_one(
+    own_write("revoked_tokens", get_db().revoked_tokens.find_one_and_update(
         {"_id": password_record_id(user_id)},
         {"$max": {"passwordStamp": password_stamp, "expiresAt": expires_at}},
         upsert=True,
-    )
+        return_document=ReturnDocument.AFTER,
+    ))
 
 
 def revocations(token_id, user_id):
     """What is revoked of a token, in one read: `(token revoked, the stamp of the user's
-    current password when access tokens of older ones are refused, else None)`."""
+    current password when access tokens of older ones are refused, else None)`. From this
+    worker's copy when it is current, else read."""
     token_revoked, password_stamp = False, None
-    for record in get_db().revoked_tokens.find({"_id": {"$in": [token_id, password_record_id(user_id)]}}):
+    ids, copy = [token_id, password_record_id(user_id)], mirror("revoked_tokens")
+    records = get_db().revoked_tokens.find({"_id": {"$in": ids}}) if copy is None else map(copy.get, ids)
+    for record in filter(None, records):
         if record["_id"] == token_id:
             token_revoked = True
         else:

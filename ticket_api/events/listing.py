@@ -1,22 +1,27 @@
-"""The event list, cached in each worker and kept correct across workers.
+"""The event list and each event, cached in each worker and kept correct across workers.
 
 Listing 50 events costs a scan for lapsed holds, a query, a count and a dump; it is the
-page every buyer loads during an on-sale rush. Each worker keeps the pages it rendered,
-keyed by the events' version (`store.version()`, bumped after every write to an event),
-so a page is served again only while no event changed anywhere, and only until the
-earliest hold it counted may lapse (then the lapsed holds are released first, as on any
-read of availability). One cheap read of the version per request replaces the rest; the
-ETag is that version, so a browser's `If-None-Match` gets a 304. A page is also dropped
-after `MAX_AGE`: `?upcoming=true` changes when time passes an event's start, with no
-write, and data edited by hand in the database bumps nothing.
+page every buyer loads during an on-sale rush, and the event's own page the one a buyer
+polls for the seats left. Each worker keeps the pages it rendered, keyed by the events'
+version (`store.version()`, which changes whenever any event does), so a page is served
+again only while no event changed anywhere, and only until the earliest hold it counted
+may lapse (then the lapsed holds are released first, as on any read of availability).
+The version comes from the worker's copy of the events while it is current (no database
+command at all), else from one read. One event is kept the same way. The ETag is a hash of
+what is sent, the same in every worker, so a browser's `If-None-Match` gets a 304 from
+any of them while the page is unchanged. Anything is also dropped after `MAX_AGE`:
+`?upcoming=true` changes when time passes an event's start, with no write, and data
+edited by hand may change no `__v`.
 """
 
+import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from flask import current_app
 
@@ -34,9 +39,14 @@ EVENTS = EventSchema(many=True)
 class Page:
     body: bytes
     total: int
-    version: int  # the events' version it was built at
+    version: str  # the events' version it was built at
     next_lapse: datetime | None  # the earliest pending hold's expiry when it was built
     built: float
+
+    @cached_property
+    def etag(self):
+        """A hash of what is sent: the same in every worker for the same page."""
+        return hashlib.sha256(b"%d:%s" % (self.total, self.body)).hexdigest()[:32]
 
     def fresh(self, now):
         due = self.next_lapse is not None and self.next_lapse <= now
@@ -101,4 +111,36 @@ def page(*, upcoming, page, limit, now):
         return Page(body, total, version, next_lapse, time.monotonic())
 
     built = cache.page((store.version(), upcoming, page, limit), now, build)
-    return built.body, built.total, f"events-{built.version}-{int(upcoming)}-{page}-{limit}"
+    return built.body, built.total, built.etag
+
+
+
+@dataclass
+class KeptEvent:
+    event: dict  # as shown
+    generation: int  # of this worker's copy of the events, when it was built
+    next_lapse: datetime | None
+    built: float
+
+    fresh = Page.fresh
+
+
+def event(event_id, *, now):
+    """The event as `GET /events/<id>` shows it, lapsed holds released first; None when
+    there is no such event. Kept while this worker's copy of the events is current and
+    unchanged since; else read, as every read of seats, after releasing."""
+    copy = store.mirrored()
+    if copy is None:
+        return as_now(event_id, now)
+    generation = copy.generation  # before reading: a change meanwhile makes the next request read again
+    kept = current_app.extensions.setdefault("events_kept", {})  # one per app and database
+    entry = kept.get(event_id)
+    if entry is None or entry.generation != generation or not entry.fresh(now):
+        entry = kept[event_id] = KeptEvent(as_now(event_id, now), generation, tickets.store.next_lapse(),
+                                           time.monotonic())
+    return entry.event
+
+
+def as_now(event_id, now):
+    settlement.release_lapsed_holds(now=now, event_id=event_id)
+    return store.get(event_id)

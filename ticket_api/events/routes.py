@@ -67,7 +67,10 @@ def get_event(event_id):
     Its `ETag` is of what is shown: sent back as `If-None-Match`, the answer is 304 while
     nothing changed, so a page can poll the seats left cheaply.
     """
-    return event_as_now(event_id)
+    event = listing.event(event_id, now=utcnow())
+    if event is None:
+        raise seats.EventNotFound()
+    return event
 
 
 @bp.route("", methods=["POST"])

@@ -6,13 +6,22 @@ re-check the rule, so no interleaving of processes can sell a seat twice. An edi
 cancellation are conditional updates too, whose filters re-check what they were decided
 on: a capacity never falls below the seats taken, a cancelled event takes no more seats.
 
-Every write to an event also bumps one shared version number (`meta`, `_id: "events"`),
-after the write: any process that reads a version sees at least the events as they were
-when it was set, which is what lets each worker cache the event list (`listing.py`).
+Every write to an event increments its `__v`, and events are never deleted, so the events'
+count and the sum of their `__v`s change whenever any event does: the `version` that lets
+each worker cache the event list (`listing.py`) when it has no current copy. Each worker also keeps a copy of the
+events, current within a second (`changes.py`): `recent` and `version` read it, and fall
+back to the database while it is not known to be current. A write by this worker puts
+the event as stored into its copy at once (`find_one_and_update`), so that this worker
+never answers from an event older than its own write; except a seat taken (the hot path,
+one `update_one`), which only makes the copy look freer than the event is (the next seat
+update's filter finds out) and changes the copy's generation, so pages are built again.
 """
 
 import logging
 
+from pymongo import ReturnDocument
+
+from ..changes import Mirror, mirror, own_write
 from ..db import get_db
 from ..errors import INVALID_DATA, MAX_ATTEMPTS, ApiError, KeptChanging
 
@@ -45,6 +54,29 @@ class RefundDeadlineAfterDate(ApiError):
         return {**super().body(), "errors": {"json": {"refundDeadline": [self.REASON]}}}
 
 
+def new_mirror():
+    """A worker's copy of the events (`changes.init_app`)."""
+    return Mirror("events")
+
+
+def mirrored():
+    return mirror("events")
+
+
+def recent(event_id):
+    """The event as this worker's copy has it (at most `changes.FRESH_FOR` old), or as
+    stored when there is no current copy or it has no such event."""
+    copy = mirrored()
+    return (copy.get(event_id) if copy is not None else None) or get(event_id)
+
+
+def stored(event):
+    """`event`, as a write of this worker just left it, into this worker's copy."""
+    if event is not None:
+        own_write("events", event)
+    return event
+
+
 def max_per_user(event):
     return event.get("maxPerUser", DEFAULT_MAX_PER_USER)
 
@@ -66,8 +98,7 @@ def create(*, default_currency, now, **fields):
         "__v": 0,
     }
     get_db().events.insert_one(event)
-    bump_version()
-    return event
+    return stored(event)
 
 
 def get(event_id):
@@ -109,11 +140,11 @@ def edit(event_id, changes, *, now, approve=None):
             unchanged.update(date=event["date"], refundDeadline=event.get("refundDeadline"))
         if approve is not None:
             unchanged["__v"] = event["__v"]
-        if get_db().events.update_one(
-            {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}}
-        ).modified_count:
-            bump_version()
-            return get(event_id)
+        done = get_db().events.find_one_and_update(
+            {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}},
+            return_document=ReturnDocument.AFTER)
+        if done is not None:
+            return stored(done)
     raise KeptChanging(f"event {event_id}: not edited after {MAX_ATTEMPTS} attempts")
 
 
@@ -124,14 +155,12 @@ def mark_cancelled(event_id, *, now, reason=None):
     :return: whether this call cancelled it (exactly one of any number of callers does;
         False also when there is no such event).
     """
-    cancelled = get_db().events.update_one(
+    return stored(get_db().events.find_one_and_update(
         {"_id": event_id, **NOT_CANCELLED},
         {"$set": {"status": CANCELLED, "cancelledAt": now, "cancelReason": reason, "updatedAt": now},
          "$inc": {"__v": 1}},
-    ).modified_count == 1
-    if cancelled:
-        bump_version()
-    return cancelled
+        return_document=ReturnDocument.AFTER,
+    )) is not None
 
 
 def list_page(*, upcoming, page, limit, now):
@@ -165,21 +194,20 @@ def take_seats(event, quantity, *, now, after_start=False):
     ).modified_count
     if not taken:
         return None
-    bump_version()
+    own_write("events")
     return {**event, "seatsTaken": event["seatsTaken"] + quantity, "__v": event["__v"] + 1, "updatedAt": now}
 
 
 def give_back_seats(event_id, quantity, *, now):
     """Return seats to an event; never below zero (a counter that would go there has
     drifted, which `flask reconcile` reports and repairs)."""
-    result = get_db().events.update_one(
+    given_back = stored(get_db().events.find_one_and_update(
         {"_id": event_id, "seatsTaken": {"$gte": quantity}},
         {"$inc": {"seatsTaken": -quantity, "__v": 1}, "$set": {"updatedAt": now}},
-    )
-    if result.modified_count == 0:
+        return_document=ReturnDocument.AFTER,
+    ))
+    if given_back is None:
         log.warning("event %s: %d seats to give back but fewer are counted", event_id, quantity)
-    else:
-        bump_version()
 
 
 def seat_counters():
@@ -190,23 +218,22 @@ def seat_counters():
 def correct_seats(event, seats, *, now):
     """Set the counter of `event` (as read by `seat_counters`) to `seats`, only if the
     event is unchanged since it was read. :return: whether it was corrected."""
-    corrected = get_db().events.update_one(
+    return stored(get_db().events.find_one_and_update(
         {"_id": event["_id"], "__v": event["__v"]},
         {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": now}},
-    ).modified_count == 1
-    if corrected:
-        bump_version()
-    return corrected
+        return_document=ReturnDocument.AFTER,
+    )) is not None
 
 
 def version():
-    """The events' version: it changes whenever any event does."""
-    meta = get_db().meta.find_one({"_id": "events"}, {"version": 1})
-    return meta["version"] if meta else 0
-
-
-def bump_version():
-    get_db().meta.update_one({"_id": "events"}, {"$inc": {"version": 1}}, upsert=True)
+    """A version of the events, as this worker knows them: it changes whenever any event
+    does. The generation of this worker's copy when it is current; else one read of the
+    database, `"<count>.<sum of __v>"`."""
+    copy = mirrored()
+    if copy is not None:
+        return f"copy-{copy.generation}"
+    totals = list(get_db().events.aggregate([{"$group": {"_id": None, "count": {"$sum": 1}, "v": {"$sum": "$__v"}}}]))
+    return f"{totals[0]['count']}.{totals[0]['v']}" if totals else "0.0"
 
 
 def cancelled_ids():

@@ -21,9 +21,10 @@ class DoorStaffDoNotBuy(ApiError):
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     """Hold `quantity` seats for the user: confirmed at once when free, else pending.
 
-    The user is read (still there, and not door staff), and the seats counted against the
-    event's `maxPerUser`, only once the seats are won: during a rush most buyers are told
-    "sold out", and that answer should cost the database as little as possible.
+    The user's role is looked up (still there, and not door staff), and the seats counted
+    against the event's `maxPerUser`, only once the seats are won: during a rush most
+    buyers are told "sold out", and that answer should cost the database as little as
+    possible.
 
     :return: the ticket, with its event.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
@@ -35,10 +36,10 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
                         amount=event["price"] * quantity, paid_with="free" if free else None,
                         expires_at=None if free else now + timedelta(minutes=hold_minutes))
     try:
-        buyer = auth.store.get(user_id)
-        if buyer is None:
+        role = auth.store.role_of(user_id)
+        if role is None:
             raise auth.store.UserGone()
-        if buyer["role"] == auth.store.DOOR:
+        if role == auth.store.DOOR:
             raise DoorStaffDoNotBuy()
         settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.store.max_per_user(event), now=now)
     except (auth.store.UserGone, DoorStaffDoNotBuy, seats.SeatLimit):

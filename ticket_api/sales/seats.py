@@ -33,17 +33,19 @@ class SeatLimit(ApiError):
 def take(event_id, quantity, *, now, after_start=False):
     """Take the seats in one conditional update of the event, or say why not.
 
-    The event is read, the rule decided on what was read, and the update's filter
-    re-checks it on the stored event; when the event changed in between, it is read
-    again (a bounded number of times). Lapsed holds are not released here: see
-    `settlement.take_seats_releasing_lapsed_holds`.
+    The event is read (this worker's copy when it is current: `events.store.recent`), the
+    rule decided on what was read, and the update's filter re-checks it on the stored
+    event; when the event changed in between, it is read again from the database (a
+    bounded number of times). A refusal decided on the copy stands: the copy is at most
+    `changes.FRESH_FOR` old, an answer a buyer asking a moment earlier would have had.
+    Lapsed holds are not released here: see `settlement.take_seats_releasing_lapsed_holds`.
 
     :param after_start: for the box office, which sells while the show is on.
     :return: the event with the seats taken.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken.
     """
+    event = events.store.recent(event_id)
     for _ in range(MAX_ATTEMPTS):
-        event = events.store.get(event_id)
         if event is None:
             raise EventNotFound()
         if events.store.status_of(event) == events.store.CANCELLED:
@@ -54,6 +56,7 @@ def take(event_id, quantity, *, now, after_start=False):
             raise SoldOut()
         if (taken := events.store.take_seats(event, quantity, now=now, after_start=after_start)) is not None:
             return taken
+        event = events.store.get(event_id)
     raise KeptChanging(f"event {event_id}: seats not taken after {MAX_ATTEMPTS} attempts")
 
 

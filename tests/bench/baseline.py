@@ -67,6 +67,7 @@ def seed_buyers(folder, uri, database, count, data_dir):
     if ran.returncode:
         raise SystemExit(f"make bench: the code in {folder} could not issue its buyers' tokens:\n{ran.stderr}")
     issued = json.loads(ran.stdout.splitlines()[-1])
-    if not Path(issued["package"]).resolve().is_relative_to(Path(folder).resolve()):
-        raise SystemExit(f"make bench: a program started in {folder} imports ticket_api from {issued['package']}")
+    package = Path(issued["package"]).resolve()
+    if not package.is_relative_to(Path(folder).resolve()):
+        raise SystemExit(f"make bench: a program started in {folder} imports ticket_api from {package.parent}")
     return [{"Authorization": f"Bearer {token}"} for token in issued["tokens"]]

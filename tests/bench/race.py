@@ -104,7 +104,8 @@ def peer_style(base_url, event_id, accounts, purchases=500):
 def serve(name, uri, database):
     port = free_port()
     args = [sys.executable, *[part.format(port=port) for part in SERVERS[name]]]
-    env = {"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false"}
+    env = {"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false",
+           "STRIPE_SECRET_KEY": "sk_test_bench"}  # required to start; a reservation asks Stripe nothing
     return start_server(args, env, port, name)
 
 

@@ -9,16 +9,20 @@ measured side by side in one run, printed as a table with each target met or mis
 - database commands per request, counted by the database server (`commands.py`): a cached
   `GET /events`, a buyer of the rush, a reservation with seats free, a "sold out" answer;
 - the on-sale rush (`rush.py`): 1,000 logged-in buyers race for 200 seats (reserve, then pay with
-  `pm_card_visa`), 100 at a time: seats sold, oversold, double charges counted at the
-  Stripe stand-in; then the same rush for another event with as many buyers at a time as
-  gunicorn has threads, so the latency of a request is told apart from its wait in line;
+  `pm_card_visa`), 100 at a time, and again with as many buyers at a time as gunicorn has
+  threads, so the latency of a request is told apart from its wait in line; on the new
+  code and on the old (`baseline.py`: a commit checked out beside the working tree, under
+  a gunicorn of its own on a database of its own), one under load at a time, in turns,
+  `--rounds` times each (medians): reservations/s new against old, seats sold, oversold,
+  double charges counted at the Stripe stand-in;
 - the race other servers are compared on (`race.peer_style`): 500 requests for one seat,
   from 50 accounts, all at once, for 100 seats;
 - login at the configured bcrypt cost, against the bound `cores / time of one hash`;
 - peak RSS of each gunicorn worker;
 - the embedded database's scans, next to the query shapes that avoid them (`query_shapes.py`).
 
-    python -m tests.bench.onsale [--seconds 10] [--buyers 1000] [--seats 200] [--write BENCHMARKS.md]
+    python -m tests.bench.onsale [--seconds 10] [--buyers 1000] [--seats 200] [--rounds 4]
+                                 [--baseline COMMIT] [--write BENCHMARKS.md]
 """
 
 import argparse
@@ -26,12 +30,14 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack, closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,12 +45,13 @@ import bcrypt
 import requests
 from pymongo import MongoClient
 
-from tests.bench import commands, query_shapes, report, rush
-from tests.bench.race import BENCH_KEY, seed_buyers, start_server
-from tests.bench.rush import DATABASE
+from tests.bench import baseline, commands, query_shapes, report, rush
+from tests.bench.baseline import ROOT
+from tests.bench.race import BENCH_KEY, start_server
+from tests.bench.rush import DATABASE, SIDES
 from tests.support import EmbeddedDatabase, EmbeddedStripe, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+BASELINE_DATABASE = "bench_baseline"  # the old code's, on the same database server
 LOGIN_LUA = """
 wrk.method = "POST"
 wrk.body = '{"email": "fan@example.com", "password": "correct horse battery"}'
@@ -101,22 +108,22 @@ def raw_pymongo(uri, connections, seconds):
     return sum(done) / seconds
 
 
-def seed(uri, seats):
+def seed(uri, database, seats):
     now = datetime.now(UTC)
     listed = [{"name": f"show {n}", "date": now + timedelta(days=n + 1), "capacity": 300, "price": 2500,
                "currency": "usd", "location": "Main hall", "description": "An evening of music.", "image": None,
                "seatsTaken": 0, "createdAt": now, "updatedAt": now, "__v": 0} for n in range(49)]
     with MongoClient(uri) as client:
-        client[DATABASE].events.insert_many(listed)
+        client[database].events.insert_many(listed)
         # The events' version, as events created through the API leave it; and so the
         # database server's `top` lists `meta` (it lists existing collections only), so the
         # reads of it are counted from the start.
-        client[DATABASE].meta.insert_one({"_id": "events", "version": 1})
+        client[database].meta.insert_one({"_id": "events", "version": 1})
         password_hash = bcrypt.hashpw(b"correct horse battery", bcrypt.gensalt(12)).decode()
-        client[DATABASE].users.insert_one({"username": "fan", "email": "fan@example.com", "role": "user",
+        client[database].users.insert_one({"username": "fan", "email": "fan@example.com", "role": "user",
                                            "passwordHash": password_hash, "createdAt": now, "updatedAt": now,
                                            "__v": 0})
-    return rush.seed_rush_event(uri, seats, "the big one")
+    return rush.seed_rush_event(uri, database, seats, "the big one")
 
 
 def list_hit_cost(counters, base_url, hits=200):
@@ -142,13 +149,21 @@ def worker_peak_rss_mb(master_pid):
     return peaks
 
 
-def start_gunicorn(uri, standin_url, data_dir):
+@contextmanager
+def gunicorn(uri, standin_url, side):
+    """The side's code under gunicorn, started in its folder with its own gunicorn.conf.py,
+    on its database: the process, stopped on leaving; `side.base_url` set."""
     port = free_port()
-    env = {"APP_ENV": "development", "MONGODB_URI": uri, "MONGODB_DB": DATABASE, "JWT_SECRET_KEY": BENCH_KEY,
-           "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_API_BASE": standin_url,
-           "DATA_DIR": str(data_dir), "PORT": str(port)}
-    args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"]
-    return start_server(args, env, port, "gunicorn")
+    env = {"APP_ENV": "development", "MONGODB_URI": uri, "MONGODB_DB": side.counters.database,
+           "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_bench",
+           "STRIPE_API_BASE": standin_url, "DATA_DIR": str(side.data_dir), "PORT": str(port)}
+    args = [sys.executable, "-m", "gunicorn", "-c", str(side.folder / "gunicorn.conf.py"), "wsgi:app"]
+    process, side.base_url = start_server(args, env, port, f"gunicorn of the {side.name} code", cwd=side.folder)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def bcrypt_bound(rounds=12, samples=5):
@@ -160,44 +175,60 @@ def bcrypt_bound(rounds=12, samples=5):
 
 
 def measure(options):
+    results = {"baseline": baseline.described(options.baseline)}
     data_dir = Path(tempfile.mkdtemp(prefix="ticket_api_bench_"))
-    database = EmbeddedDatabase(data_dir / "db").start()
-    standin = EmbeddedStripe().start()
-    results = {}
-    try:
+    with ExitStack() as stack:
+        folders = {"new": ROOT, "old": stack.enter_context(baseline.checkout(results["baseline"]["commit"]))}
+        database = EmbeddedDatabase(data_dir / "db").start()
+        stack.callback(database.stop)
+        standin = EmbeddedStripe().start()
+        stack.callback(standin.stop)
         results["query_shapes"] = query_shapes.measure(database.uri)
-        event_id = seed(database.uri, options.seats)
-        buyers = seed_buyers(database.uri, DATABASE, options.buyers, data_dir)
-        counters = commands.Counters(database.uri, DATABASE)
-        gunicorn, base_url = start_gunicorn(database.uri, standin.url, data_dir)
-        try:
-            for path in URLS.values():
-                wrk(f"{base_url}{path}", 32, 2)  # warm-up, not measured: pools filled, pages cached
-            for connections in (32, 128):
-                for kind, figures in alternating(base_url, connections, options.seconds).items():
-                    results[f"{kind}_{connections}"] = figures
-                results[f"pymongo_{connections}"] = raw_pymongo(database.uri, connections, options.seconds)
-            results["commands"] = {"list_hit": list_hit_cost(counters, base_url)}
-            results["rush"] = rush.measured_rush(counters, base_url, buyers, event_id, rush.BUYERS_IN_FLIGHT)
-            again = rush.seed_rush_event(database.uri, options.seats, "the big one, again")
-            results["rush_threads"] = rush.measured_rush(counters, base_url, buyers, again, rush.THREADS_IN_FLIGHT)
-            results["rush"]["double_charges"], results["rush"]["charges"] = rush.double_charges(standin.url)
-            costs, results["reservation_statuses"] = rush.reservation_costs(counters, base_url, buyers, options.seats)
-            results["commands"].update(costs, rush_buyer=results["rush"]["commands"])
-            results["peer_race"] = rush.peer_race(counters, base_url, buyers)
-            lua = data_dir / "login.lua"
-            lua.write_text(LOGIN_LUA)
-            results["login"] = wrk(f"{base_url}/auth/login", 8, options.seconds, script=str(lua))
-            results["login_bound"] = bcrypt_bound()
-            results["rss_mb"] = worker_peak_rss_mb(gunicorn.pid)
-        finally:
-            gunicorn.terminate()
-            gunicorn.wait()
-            counters.close()
-    finally:
-        standin.stop()
-        database.stop()
+        sides = {name: seeded_side(stack, database.uri, name, folders[name], data_dir, options) for name in SIDES}
+        new = sides["new"]
+        server = stack.enter_context(gunicorn(database.uri, standin.url, new))
+        for path in URLS.values():
+            wrk(f"{new.base_url}{path}", 32, 2)  # warm-up, not measured: pools filled, pages cached
+        for connections in (32, 128):
+            for kind, figures in alternating(new.base_url, connections, options.seconds).items():
+                results[f"{kind}_{connections}"] = figures
+            results[f"pymongo_{connections}"] = raw_pymongo(database.uri, connections, options.seconds)
+        results["commands"] = {"list_hit": list_hit_cost(new.counters, new.base_url)}
+        results["rush"] = rush_old_and_new(database.uri, standin.url, sides, options)
+        results["double_charges"] = {name: rush.double_charges(standin.url, side.counters)
+                                     for name, side in sides.items()}
+        costs, results["reservation_statuses"] = rush.reservation_costs(new.counters, new.base_url, new.buyers,
+                                                                        options.seats)
+        results["commands"].update(costs, **{f"rush_buyer_{name}": runs[rush.BUYERS_IN_FLIGHT][0]["commands"]
+                                             for name, runs in results["rush"].items()})
+        results["peer_race"] = rush.peer_race(new.counters, new.base_url, new.buyers)
+        lua = data_dir / "login.lua"
+        lua.write_text(LOGIN_LUA)
+        results["login"] = wrk(f"{new.base_url}/auth/login", 8, options.seconds, script=str(lua))
+        results["login_bound"] = bcrypt_bound()
+        results["rss_mb"] = worker_peak_rss_mb(server.pid)
     return results
+
+
+def seeded_side(stack, uri, name, folder, data_dir, options):
+    """One code's side of the bench: its database on the shared server seeded (`seed`), its
+    buyers' tokens issued by its own code, its command counters (closed with `stack`)."""
+    database = {"new": DATABASE, "old": BASELINE_DATABASE}[name]
+    its_data = data_dir / name
+    its_data.mkdir()
+    warm_up_event = seed(uri, database, options.seats)
+    buyers = baseline.seed_buyers(folder, uri, database, options.buyers, its_data)
+    counters = stack.enter_context(closing(commands.Counters(uri, database)))
+    return rush.Side(name, folder, its_data, counters, buyers, warm_up_event)
+
+
+def rush_old_and_new(uri, standin_url, sides, options):
+    """`rush.side_by_side` of the new code, already serving, and the old, whose gunicorn
+    runs for this only; each warmed up first (`rush.warm_up`)."""
+    with gunicorn(uri, standin_url, sides["old"]):
+        for side in sides.values():
+            rush.warm_up(side)
+        return rush.side_by_side([sides[name] for name in SIDES], options.seats, options.rounds)
 
 
 def main():
@@ -205,18 +236,25 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--seats", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=4, help="rushes of each code at each load, in turns")
+    parser.add_argument("--baseline", default=os.environ.get("BENCH_BASELINE") or baseline.COMMIT,
+                        help=f"the old code's commit (default: BENCH_BASELINE, else {baseline.COMMIT})")
     parser.add_argument("--write", type=Path, help="also write the table to this Markdown file")
     options = parser.parse_args()
+    # A SIGTERM unwinds like Ctrl-C: the servers stopped, the old code's folder removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("make bench: stopped (SIGTERM)"))
     results = measure(options)
     printed = f"{report.table(results, options)}\n\nTargets (at 32 connections, and 100 buyers at a time, unless " \
-              f"named):\n{report.verdicts(results)}"
+              f"named):\n{report.verdicts(results, options)}"
     print(printed)
     if options.write:
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         options.write.write_text(
             f"# Benchmarks\n\n`make bench` on {datetime.now(UTC):%Y-%m-%d}, {machine}; the database (SecantusDB), "
             f"the Stripe stand-in, gunicorn ({os.environ.get('WEB_CONCURRENCY', '2')} workers x 8 threads) and the "
-            f"load tools all on that one machine.\n\n{printed}\n\n```json\n"
+            f"load tools all on that one machine; the rush also on the old code, checked out beside the new "
+            f"(commit {results['baseline']['commit']}: {results['baseline']['subject']}).\n\n{printed}\n\n"
+            f"```json\n"
             f"{json.dumps({k: v for k, v in results.items() if not k.startswith('rush')}, indent=1, default=vars)}"
             f"\n```\n"
         )

@@ -33,14 +33,25 @@ SERVERS = {
 }
 
 
-def seed_buyers(uri, database, count, data_dir):
-    """Users stored directly, and their tokens, signed with the bench's key."""
-    app = create_app({"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY,
-                      "RATELIMIT_ENABLED": False, "DATA_DIR": data_dir, "STRIPE_SECRET_KEY": "sk_test_bench"})
+def app_config(uri, database, data_dir):
+    """The settings an app of the bench is built with, to issue its buyers' tokens."""
+    return {"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": False,
+            "DATA_DIR": str(data_dir), "STRIPE_SECRET_KEY": "sk_test_bench"}
+
+
+def insert_buyers(uri, database, count):
+    """`count` users stored directly (no password to log in with): their documents."""
     users = [{"username": f"b{n}", "email": f"b{n}@example.com", "passwordHash": "-", "role": "user",
               "createdAt": 0, "updatedAt": 0, "__v": 0} for n in range(count)]
     with MongoClient(uri) as client:
         client[database].users.insert_many(users)
+    return users
+
+
+def seed_buyers(uri, database, count, data_dir):
+    """Users stored directly, and their tokens, signed with the bench's key."""
+    app = create_app(app_config(uri, database, data_dir))
+    users = insert_buyers(uri, database, count)
     with app.app_context():
         return [{"Authorization": f"Bearer {security.issue_token(user)}"} for user in users]
 
@@ -93,13 +104,15 @@ def peer_style(base_url, event_id, accounts, purchases=500):
 def serve(name, uri, database):
     port = free_port()
     args = [sys.executable, *[part.format(port=port) for part in SERVERS[name]]]
-    env = {"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false"}
+    env = {"MONGODB_URI": uri, "MONGODB_DB": database, "JWT_SECRET_KEY": BENCH_KEY, "RATELIMIT_ENABLED": "false",
+           "STRIPE_SECRET_KEY": "sk_test_bench"}  # required to start; a reservation asks Stripe nothing
     return start_server(args, env, port, name)
 
 
-def start_server(args, env, port, name):
-    """Start a server process with `env` added, and wait until its /healthz answers."""
-    process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_server(args, env, port, name, cwd=None):
+    """Start a server process with `env` added (in `cwd`, if named), and wait until its /healthz answers."""
+    process = subprocess.Popen(args, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:

@@ -190,3 +190,65 @@ def security_claims_of(app, headers):
 
     with app.app_context():
         return decode_token(headers["Authorization"].removeprefix("Bearer "), allow_expired=True)
+
+
+def test_ids_that_are_no_event_are_never_kept(make_app, events):
+    """A bot asking for random ids gets 404s and leaves nothing in the worker's memory."""
+    worker = make_app()
+    feed_current(worker)
+    event = events.create()
+    caught_up()
+    client = worker.test_client()
+
+    answers = [client.get(f"/events/{ObjectId()}").status_code for _ in range(20)]
+    assert client.get(f"/events/{event['_id']}").status_code == 200
+
+    assert answers == [404] * 20
+    assert list(worker.extensions["events_kept"]) == [ObjectId(event["_id"])]
+
+
+def test_a_user_or_event_the_copy_does_not_have_yet_is_read(make_app, auth, events):
+    """Made on another worker a moment ago, not yet told by the stream: read, not refused."""
+    worker = make_app()
+    feed = feed_current(worker)
+    event = events.create()
+    user = auth.signup()
+    headers = bearer(auth.login(user["email"]))
+    caught_up()
+    feed.mirrors["events"].documents.pop(ObjectId(event["_id"]))
+    feed.mirrors["users"].documents.pop(ObjectId(user["_id"]))
+
+    assert reserve(worker.test_client(), headers, event).status_code == 201
+
+
+def change(kind, key, **fields):
+    return {"operationType": kind, "documentKey": {"_id": key}, **fields}
+
+
+def test_a_copy_applies_changes_in_order_and_never_goes_back():
+    copy = changes.Mirror("events")
+    copy.apply(change("insert", 1, fullDocument={"_id": 1, "name": "a", "seatsTaken": 0, "__v": 0}), read=None)
+    copy.put({"_id": 1, "name": "b", "seatsTaken": 2, "__v": 2})  # this worker's write, before the stream tells
+
+    copy.apply(change("update", 1, updateDescription={"updatedFields": {"seatsTaken": 1, "__v": 1}}), read=None)
+    assert copy.get(1) == {"_id": 1, "name": "b", "seatsTaken": 2, "__v": 2}  # older than the copy: skipped
+
+    copy.apply(change("update", 1, updateDescription={"updatedFields": {"seatsTaken": 3, "__v": 3},
+                                                      "removedFields": ["name"]}), read=None)
+    assert copy.get(1) == {"_id": 1, "seatsTaken": 3, "__v": 3}
+
+    copy.apply(change("update", 1, updateDescription={"updatedFields": {"image.url": "x"}}),
+               read=lambda key: {"_id": key, "image": {"url": "x"}, "__v": 4})
+    assert copy.get(1) == {"_id": 1, "image": {"url": "x"}, "__v": 4}  # a nested field: read as stored
+
+    copy.apply(change("delete", 1), read=None)
+    assert copy.get(1) is None
+
+
+def test_a_copy_of_some_fields_keeps_only_those():
+    roles = changes.Mirror("users", fields=("role",))
+    roles.apply(change("insert", 1, fullDocument={"_id": 1, "role": "user", "passwordHash": "secret"}), read=None)
+    roles.apply(change("update", 1, updateDescription={"updatedFields": {"passwordHash": "other"}}), read=None)
+    roles.apply(change("update", 1, updateDescription={"updatedFields": {"role": "door"}}), read=None)
+
+    assert roles.get(1) == {"_id": 1, "role": "door"}

@@ -203,10 +203,10 @@ class Feed:
             for mirror in self.mirrors.values():
                 mirror.load(database)
             while not self.stopping and stream.alive:
-                change = stream.try_next()
+                change = stream.try_next()  # None: an empty batch (the next one asked for sets the clock)
                 if change is None:
-                    self.clock.complete_as_of = self.clock.received  # an empty batch: nothing left to apply
-                elif change["operationType"] in ("insert", "update", "replace", "delete"):
+                    continue
+                if change["operationType"] in ("insert", "update", "replace", "delete"):
                     collection = change["ns"]["coll"]
                     self.mirrors[collection].apply(change, database[collection].find_one)
                 else:

@@ -130,7 +130,7 @@ def event(event_id, *, now):
     there is no such event. Kept while this worker's copy of the events is current and
     unchanged since; else read, as every read of seats, after releasing."""
     copy = store.mirrored()
-    if copy is None:
+    if copy is None or copy.get(event_id) is None:  # so nothing is kept for an id that is no event
         return as_now(event_id, now)
     generation = copy.generation  # before reading: a change meanwhile makes the next request read again
     kept = current_app.extensions.setdefault("events_kept", {})  # one per app and database

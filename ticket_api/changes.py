@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 FRESH_FOR = 0.75  # seconds: a copy older than this is not used (a revocation applies everywhere within 1 s)
 MAX_AWAIT_MS = 250  # an idle stream still answers this often, so an idle copy stays fresh
+# After an empty batch, before asking for the next one. A server may answer a waiting
+# `getMore` at every write, to any collection (the embedded one does): without a pause a
+# rush's writes would cost each worker a `getMore` apiece. With it, at most 50 a second.
+EMPTY_BATCH_PAUSE = 0.02  # seconds
 RETRY_AFTER = (0.2, 1.0, 5.0)  # seconds before opening the stream again, after each failure in a row
 NO_CHANGE_STREAMS = 40573  # a standalone mongod: "The $changeStream stage is only supported on replica sets"
 APP_NAME = "ticket_api-changes"  # its own client, so that fail points and listeners of the app's spare it
@@ -203,8 +207,9 @@ class Feed:
             for mirror in self.mirrors.values():
                 mirror.load(database)
             while not self.stopping and stream.alive:
-                change = stream.try_next()  # None: an empty batch (the next one asked for sets the clock)
-                if change is None:
+                change = stream.try_next()
+                if change is None:  # an empty batch: woken by a write it does not follow, or idle
+                    time.sleep(EMPTY_BATCH_PAUSE)
                     continue
                 if change["operationType"] in ("insert", "update", "replace", "delete"):
                     collection = change["ns"]["coll"]

@@ -34,7 +34,7 @@ class StaleEdit(ApiError):
 
 
 @bp.route("")
-@bp.arguments(EventQuerySchema, location="query")
+@bp.arguments(EventQuerySchema(), location="query")  # an instance: not built anew on every request
 @bp.response(200, EventSchema(many=True), headers=TOTAL_COUNT_HEADER)
 @bp.own_etag
 @bp.doc(operationId="listEvents", security=security.PUBLIC)

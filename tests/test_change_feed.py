@@ -252,3 +252,62 @@ def test_a_copy_of_some_fields_keeps_only_those():
     roles.apply(change("update", 1, updateDescription={"updatedFields": {"role": "door"}}), read=None)
 
     assert roles.get(1) == {"_id": 1, "role": "door"}
+
+
+def deaf(feed, collection):
+    """The stream's changes to `collection` are no longer applied: only the worker's own
+    writes reach its copy, which stays current (the stream answers as ever)."""
+    def ignore(change, read):
+        del change, read
+
+    feed.mirrors[collection].apply = ignore
+
+
+def test_a_worker_sees_its_own_logout_at_once(make_app, auth):
+    worker = make_app()
+    feed = feed_current(worker)
+    headers = auth.user_headers()
+    client = worker.test_client()
+    assert client.get("/auth/tickets", headers=headers).status_code == 200
+    deaf(feed, "revoked_tokens")
+
+    assert client.post("/auth/logout", headers=headers).status_code == 200
+
+    assert client.get("/auth/tickets", headers=headers).status_code == 401
+
+
+def test_a_worker_shows_its_own_edits_and_sales_at_once(make_app, auth, events):
+    worker = make_app()
+    feed = feed_current(worker)
+    event = events.create(capacity=5)
+    caught_up()
+    client = worker.test_client()
+    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 5
+    assert client.get("/events").json[0]["ticketsAvailable"] == 5
+    deaf(feed, "events")
+
+    assert reserve(client, auth.user_headers(), event).status_code == 201
+    assert client.get("/events").json[0]["ticketsAvailable"] == 4
+    assert client.get(f"/events/{event['_id']}").json["ticketsAvailable"] == 4
+
+    assert client.patch(f"/events/{event['_id']}", json={"name": "Moved"}, headers=events.admin).status_code == 200
+    assert client.get(f"/events/{event['_id']}").json["name"] == "Moved"
+    assert client.get("/events").json[0]["name"] == "Moved"
+
+
+def test_a_worker_started_later_loads_what_was_done_before(make_app, auth, events):
+    """Its copy is loaded when its stream opens: a token revoked and an event made before
+    are known to it without a read."""
+    first = make_app()
+    headers = auth.user_headers()
+    event = events.create()
+    assert first.test_client().post("/auth/logout", headers=headers).status_code == 200
+    log = CommandLog()
+    later = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [log]})
+    feed_current(later)
+    log.sent.clear()
+
+    assert later.test_client().get("/auth/tickets", headers=headers).status_code == 401
+    assert later.test_client().get(f"/events/{event['_id']}").status_code == 200
+    assert ("find", "revoked_tokens") not in log.sent
+    assert ("find", "events") in log.sent  # the event's page is built once, then kept

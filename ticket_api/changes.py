@@ -90,8 +90,6 @@ class Mirror:
         removed = description.get("removedFields", [])
         if document is None or any("." in field for field in [*set_fields, *removed]):
             return self.kept(read(key))  # nested fields: the stored document is as new as the change, or newer
-        if "__v" in set_fields and set_fields["__v"] <= document.get("__v", -1):
-            return document
         unset = set(removed)
         return {**{k: v for k, v in document.items() if k not in unset}, **self.kept(set_fields)}
 

@@ -52,7 +52,7 @@ def create_app(test_config=None):
 
 
 def close(app):
-    """Close this app's database clients: its own, and the rate limiter's.
+    """Close this app's database clients: its own, its change feed's, and the rate limiter's.
 
     Left to the garbage collector, the limiter's client closes during interpreter
     shutdown, when pymongo can no longer start the thread it needs, and the exit hangs.

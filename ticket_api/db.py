@@ -12,7 +12,10 @@ collection for:
 - a filter whose fields are not exactly the fields of one of the indexes below.
 
 So a document changes by a conditional `update_one` keyed by `_id`, read before or after
-when its state is needed; "not X" is a `$not` rather than an `$or`; two fields are not
+when its state is needed; except the rare writes whose result this worker's copy must
+have at once (`changes.py`: an event edited or cancelled, seats given back, a role, a
+password record), a `find_one_and_update` keyed by `_id`, which the embedded server
+answers with a scan of that collection; "not X" is a `$not` rather than an `$or`; two fields are not
 compared in a filter (the value read is compared instead); and a scan queries exactly
 its index's fields. On MongoDB these shapes cost the same as the others. What a scan
 costs, measured side by side with these shapes, is in BENCHMARKS.md (`make bench`).

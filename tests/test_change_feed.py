@@ -311,3 +311,23 @@ def test_a_worker_started_later_loads_what_was_done_before(make_app, auth, event
     assert later.test_client().get(f"/events/{event['_id']}").status_code == 200
     assert ("find", "revoked_tokens") not in log.sent
     assert ("find", "events") in log.sent  # the event's page is built once, then kept
+
+
+def test_a_copy_is_not_current_before_every_collection_is_loaded(make_app, auth, database):
+    """Loading a collection of many documents takes several batches (`getMore`s of the
+    `find`): only the stream's own batches tell the clock, so no copy is used before the
+    last collection is loaded."""
+    headers = auth.user_headers()
+    assert make_app().test_client().post("/auth/logout", headers=headers).status_code == 200
+    database.events.insert_many([{"name": f"e{n}", "__v": 0} for n in range(300)])
+    worker = make_app()
+    feed = worker.extensions["changes"]
+    claimed_current = []
+    for collection in ("revoked_tokens", "users"):
+        load = feed.mirrors[collection].load
+        feed.mirrors[collection].load = lambda db, load=load: (claimed_current.append(feed.fresh()), load(db))
+
+    feed_current(worker)
+
+    assert claimed_current == [False, False]
+    assert worker.test_client().get("/auth/tickets", headers=headers).status_code == 401

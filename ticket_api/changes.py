@@ -59,9 +59,6 @@ class Mirror:
     def get(self, key):
         return self.documents.get(key)
 
-    def values(self):
-        return list(self.documents.values())
-
     def put(self, document):
         """This worker's own write, seen before its stream reports it."""
         with self.lock:
@@ -108,29 +105,35 @@ class Mirror:
 
 
 class BatchClock(monitoring.CommandListener):
-    """When the stream's copies were last complete, told by its `aggregate`/`getMore`s
-    (on the feed's own client, which runs nothing else in between)."""
-
-    STREAM_COMMANDS = ("aggregate", "getMore")
+    """When the stream's copies were last complete, told by the stream's own commands: its
+    `aggregate` and the `getMore`s of its cursor (not those of the loads' `find`s)."""
 
     def __init__(self):
         self.asked = {}  # request id -> when the batch was asked for
+        self.cursor = None  # the stream's
         self.received = None  # when the newest batch received was asked for
         self.complete_as_of = None
 
     def reset(self):
         self.asked.clear()
-        self.received = self.complete_as_of = None
+        self.cursor = self.received = self.complete_as_of = None
 
     def started(self, event):
-        if event.command_name in self.STREAM_COMMANDS:
+        if self.of_the_stream(event.command_name, event.command):
             # A new batch is asked for only once every change of the last one is applied.
             self.complete_as_of = self.received
             self.asked[event.request_id] = time.monotonic()
 
+    def of_the_stream(self, name, command):
+        if name == "aggregate":
+            return "$changeStream" in (command.get("pipeline") or [{}])[0]
+        return name == "getMore" and command.get("getMore") == self.cursor
+
     def succeeded(self, event):
         if (asked := self.asked.pop(event.request_id, None)) is not None:
             self.received = asked
+            if event.command_name == "aggregate":
+                self.cursor = event.reply["cursor"]["id"]
 
     def failed(self, event):
         self.asked.pop(event.request_id, None)
@@ -185,7 +188,7 @@ class Feed:
                     log.info("no change streams on this server: every request reads the database")
                     return
                 failures = self.failed(error, failures)
-            except Exception as error:  # noqa: BLE001 - any failure: read the database until the stream is back
+            except Exception as error:  # any failure: read the database until the stream is back
                 if self.stopping:
                     return
                 failures = self.failed(error, failures)

@@ -9,7 +9,8 @@ collection for:
 
 - any `find_one_and_update` (its write re-asserts the filter under a top-level `$and`);
 - a filter with a top-level `$or` or `$expr`;
-- a filter whose fields are not exactly the fields of one of the indexes below.
+- a filter whose fields are not exactly the fields of one of the indexes below;
+- an `_id` that is a document (`holdings`): it is queried by its fields' paths instead.
 
 So a document changes by a conditional `update_one` keyed by `_id`, read before or after
 when its state is needed; except the rare writes whose result this worker's copy must
@@ -57,6 +58,10 @@ INDEXES = {
     ],
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "holdings": [
+        # One account's seats for one event, by the fields of its `_id` (`tickets.store.held_by`).
+        IndexModel([("_id.event", ASCENDING), ("_id.user", ASCENDING), ("seats", ASCENDING)], name="by_account"),
     ],
     "checkins": [
         # One event's scans, newest first (`GET /events/<id>/checkins`).

@@ -19,7 +19,7 @@ def assert_json_5xx(response):
 
 
 @pytest.mark.parametrize("close_connection", [False, True])
-@pytest.mark.parametrize("command", ["update", "insert"])  # the seat update (the first), then the ticket insert
+@pytest.mark.parametrize("command", ["update", "insert"])  # the seat update (the first), then the account's count
 def test_a_failed_reservation_keeps_no_seat_and_a_retry_works(
     client, auth, events, database, fail_point, command, close_connection
 ):

@@ -42,7 +42,9 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
         if role == auth.store.DOOR:
             raise DoorStaffDoNotBuy()
         settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.store.max_per_user(event), now=now)
-    except (auth.store.UserGone, DoorStaffDoNotBuy, seats.SeatLimit):
+    except (auth.store.UserGone, DoorStaffDoNotBuy, seats.SeatLimit, PyMongoError):
+        # No ticket was stored: the seats go back. (A count written before its reply was
+        # lost stays too high, the safe side, until `reconcile` corrects it.)
         events.store.give_back_seats(event_id, quantity, now=now)
         raise
     return {**store(ticket, now=now), "event": event}

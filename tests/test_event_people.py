@@ -418,6 +418,7 @@ def test_no_seats_available_is_never_below_zero(client, auth, events, database):
     event = events.create(capacity=3, price=0)
     reserve(client, Buyer(auth).headers, event, quantity=3)
     database.events.update_one({"_id": db_id(event)}, {"$set": {"capacity": 1}})
+    caught_up()
 
     response = summary(client, events.admin, event)
 

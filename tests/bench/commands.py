@@ -3,10 +3,19 @@
 (commands per collection), read before and after, so the commands of every gunicorn worker
 are counted; a driver's CommandListener would see one process only.
 
-The `command` bucket also holds what no request sends: drivers' heartbeats (`hello`, about
-one per client every 10 s, a handful in a measurement) and this module's own two reads,
-which are taken off. `top` counts commands on a collection only, so no heartbeat; and it
-lists existing collections only, so a read of one not yet created is in no collection.
+The two tell apart what a request sends from what runs beside it. `top` counts, per
+collection of the measured database, the commands sent on that collection (its cursors'
+`getMore`s included): a request's own commands, exactly. The opcounters count everything
+on the server, every database: besides those, the `getMore`s of each worker's change
+stream (`ticket_api/changes.py`), which follows the whole database, so `top` files them
+under no collection (the embedded server lists no namespace for them; were a `mongod` to
+list the stream's cursor, `<database>.$cmd.aggregate`, it is no collection and left out),
+and commands no request sends: drivers' heartbeats (`hello`, about one per client every
+10 s) and this module's own two reads, which are taken off. A stream's `getMore`s are the
+server's less those `top` counts on collections; a worker's stream is woken by any write,
+to any database, so while the old code of `make bench` is measured they are the new
+code's workers'. `top` lists existing collections only, so a read of one not yet created
+is in no collection.
 """
 
 from dataclasses import dataclass
@@ -19,16 +28,28 @@ OWN_COMMANDS = 2  # between two readings: the first one's `top`, the second one'
 
 @dataclass
 class Cost:
-    """Commands per request: in all, by opcounters bucket, by collection."""
+    """Commands per request: the request's own (`own`, the sum of `collections`), the
+    change streams' `getMore`s beside them (`stream_getmores`), and every command the
+    server counted (`total`, by opcounters bucket in `buckets`)."""
 
+    own: float
+    collections: dict
+    stream_getmores: float
     total: float
     buckets: dict
-    collections: dict
 
     def __str__(self):
+        return f"{self.own:.2f} the request's own ({self.by_collection()}), {self.beside()}"
+
+    def by_collection(self):
+        return ", ".join(f"{name} {count:.2f}" for name, count in self.collections.items() if count >= 0.005) \
+            or "none"
+
+    def beside(self):
+        """The server-wide figures: the streams' getMores, and every command by bucket."""
         buckets = ", ".join(f"{name} {count:.2f}" for name, count in self.buckets.items() if count >= 0.005)
-        collections = ", ".join(f"{name} {count:.2f}" for name, count in self.collections.items() if count >= 0.005)
-        return f"{self.total:.2f} ({buckets}; by collection: {collections or 'none'})"
+        return (f"plus {self.stream_getmores:.2f} getMores of the workers' change streams (server-wide: "
+                f"{self.total:.2f} in all, {buckets or 'none'})")
 
 
 class Counters:
@@ -40,11 +61,13 @@ class Counters:
         self.client.admin.command("ping")  # its handshake, before the first reading
 
     def reading(self):
+        """The opcounters, and for each collection of the database its commands in all and its getMores."""
         opcounters = self.client.admin.command("serverStatus")["opcounters"]
         totals = self.client.admin.command("top")["totals"]
         prefix = f"{self.database}."
-        collections = {namespace.removeprefix(prefix): counts["total"]["count"]
-                       for namespace, counts in totals.items() if namespace.startswith(prefix)}
+        collections = {namespace.removeprefix(prefix): (counts["total"]["count"], counts["getmore"]["count"])
+                       for namespace, counts in totals.items()
+                       if namespace.startswith(prefix) and not namespace.startswith(f"{prefix}$cmd")}
         return {bucket: opcounters[bucket] for bucket in BUCKETS}, collections
 
     def cost(self, requests, action, *args, **kwargs):
@@ -55,9 +78,14 @@ class Counters:
         (buckets_after, collections_after) = self.reading()
         spent = {bucket: buckets_after[bucket] - buckets[bucket] for bucket in BUCKETS}
         spent["command"] -= OWN_COMMANDS
-        by_collection = {name: count - collections.get(name, 0) for name, count in collections_after.items()}
-        return result, Cost(sum(spent.values()) / requests, {name: count / requests for name, count in spent.items()},
-                            {name: count / requests for name, count in sorted(by_collection.items()) if count})
+        before = {name: collections.get(name, (0, 0)) for name in collections_after}
+        by_collection = {name: count - before[name][0] for name, (count, _) in sorted(collections_after.items())}
+        cursors = sum(getmores - before[name][1] for name, (_, getmores) in collections_after.items())
+        return result, Cost(own=sum(by_collection.values()) / requests,
+                            collections={name: count / requests for name, count in by_collection.items() if count},
+                            stream_getmores=(spent["getmore"] - cursors) / requests,
+                            total=sum(spent.values()) / requests,
+                            buckets={name: count / requests for name, count in spent.items()})
 
     def close(self):
         self.client.close()

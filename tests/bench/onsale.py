@@ -14,7 +14,9 @@ measured side by side in one run, printed as a table with each target met or mis
   code and on the old (`baseline.py`: a commit checked out beside the working tree, under
   a gunicorn of its own on a database of its own), one under load at a time, in turns,
   `--rounds` times each (medians): reservations/s new against old, seats sold, oversold,
-  double charges counted at the Stripe stand-in;
+  double charges counted at the Stripe stand-in; and, beside it for information, the same
+  rush at 100 at a time with reservations only (nobody pays), `--reserve-only-rounds`
+  times each, old and new in turns;
 - the race other servers are compared on (`race.peer_style`): 500 requests for one seat,
   from 50 accounts, all at once, for 100 seats;
 - login at the configured bcrypt cost, against the bound `cores / time of one hash`;
@@ -22,7 +24,7 @@ measured side by side in one run, printed as a table with each target met or mis
 - the embedded database's scans, next to the query shapes that avoid them (`query_shapes.py`).
 
     python -m tests.bench.onsale [--seconds 10] [--buyers 1000] [--seats 200] [--rounds 4]
-                                 [--baseline COMMIT] [--write BENCHMARKS.md]
+                                 [--reserve-only-rounds 2] [--baseline COMMIT] [--write BENCHMARKS.md]
 """
 
 import argparse
@@ -194,7 +196,7 @@ def measure(options):
                 results[f"{kind}_{connections}"] = figures
             results[f"pymongo_{connections}"] = raw_pymongo(database.uri, connections, options.seconds)
         results["commands"] = {"list_hit": list_hit_cost(new.counters, new.base_url)}
-        results["rush"] = rush_old_and_new(database.uri, standin.url, sides, options)
+        results["rush"], results["rush_reserve_only"] = rush_old_and_new(database.uri, standin.url, sides, options)
         results["double_charges"] = {name: rush.double_charges(standin.url, side.counters)
                                      for name, side in sides.items()}
         costs, results["reservation_statuses"] = rush.reservation_costs(new.counters, new.base_url, new.buyers,
@@ -224,11 +226,15 @@ def seeded_side(stack, uri, name, folder, data_dir, options):
 
 def rush_old_and_new(uri, standin_url, sides, options):
     """`rush.side_by_side` of the new code, already serving, and the old, whose gunicorn
-    runs for this only; each warmed up first (`rush.warm_up`)."""
+    runs for this only, each warmed up first (`rush.warm_up`): the rush with payments, then
+    with reservations only."""
     with gunicorn(uri, standin_url, sides["old"]):
         for side in sides.values():
             rush.warm_up(side)
-        return rush.side_by_side([sides[name] for name in SIDES], options.seats, options.rounds)
+        in_turns = [sides[name] for name in SIDES]
+        return (rush.side_by_side(in_turns, options.seats, options.rounds),
+                rush.side_by_side(in_turns, options.seats, options.reserve_only_rounds,
+                                  loads=(rush.BUYERS_IN_FLIGHT,), pay=False))
 
 
 def main():
@@ -237,6 +243,8 @@ def main():
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--seats", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=4, help="rushes of each code at each load, in turns")
+    parser.add_argument("--reserve-only-rounds", type=int, default=rush.RESERVE_ONLY_ROUNDS,
+                        help="rushes of each code with reservations only, in turns")
     parser.add_argument("--baseline", default=os.environ.get("BENCH_BASELINE") or baseline.COMMIT,
                         help=f"the old code's commit (default: BENCH_BASELINE, else {baseline.COMMIT})")
     parser.add_argument("--write", type=Path, help="also write the table to this Markdown file")

@@ -1,7 +1,7 @@
 """The on-sale rush of `make bench`, over real HTTP to gunicorn: buyers reserve a seat each
-and pay for it, so many at a time, on the new code and on the old (`side_by_side`); and what
-a reservation costs the database, with seats free and sold out; and the race other servers
-are compared on (`race.peer_style`)."""
+and pay for it, so many at a time, on the new code and on the old (`side_by_side`), and the
+same rush with reservations only (nobody pays); what a reservation costs the database, with
+seats free and sold out; and the race other servers are compared on (`race.peer_style`)."""
 
 import os
 import time
@@ -23,6 +23,7 @@ DATABASE = "bench"
 BUYERS_IN_FLIGHT = 100
 THREADS_IN_FLIGHT = int(os.environ.get("WEB_CONCURRENCY", "2")) * int(os.environ.get("GUNICORN_THREADS", "8"))
 LOADS = (BUYERS_IN_FLIGHT, THREADS_IN_FLIGHT)  # buyers in flight in the side-by-side rush
+RESERVE_ONLY_ROUNDS = 2  # of the side-by-side rush with reservations only, at BUYERS_IN_FLIGHT
 SIDES = ("old", "new")
 PEER_RACE = {"purchases": 500, "accounts": 50, "seats": 100}
 
@@ -77,11 +78,14 @@ def rush(base_url, buyers, event_id, in_flight, pay=True):
     return time.perf_counter() - started, reserve_ms, pay_ms, outcomes
 
 
-def measured_rush(counters, base_url, buyers, event_id, in_flight):
+def measured_rush(counters, base_url, buyers, event_id, in_flight, pay=True):
+    """`rush`, and what it sold and cost; `other`: the buyers answered neither a win (a
+    payment's 200, or a hold's 201 when nobody pays) nor "sold out"."""
     (elapsed, reserve_ms, pay_ms, outcomes), cost = counters.cost(len(buyers), rush, base_url, buyers, event_id,
-                                                                  in_flight)
+                                                                  in_flight, pay)
+    won = 200 if pay else 201
     return {"elapsed": elapsed, "reserve_ms": reserve_ms, "pay_ms": pay_ms, "sold": seats_sold(counters, event_id),
-            "paid": outcomes.count(200), "other": len([o for o in outcomes if o not in (200, 409)]), "commands": cost}
+            "paid": outcomes.count(200), "other": len([o for o in outcomes if o not in (won, 409)]), "commands": cost}
 
 
 def warm_up(side, buyers=300):
@@ -91,21 +95,24 @@ def warm_up(side, buyers=300):
     rush(side.base_url, side.buyers[:buyers], side.warm_up_event, BUYERS_IN_FLIGHT)
 
 
-def side_by_side(sides, seats, rounds):
-    """The rush on each side at each of `LOADS`, one side under load at a time, in turns: in
+def side_by_side(sides, seats, rounds, loads=LOADS, pay=True):
+    """The rush on each side at each of `loads`, one side under load at a time, in turns: in
     each round and at each load every side once, the order reversed from one round to the
     next (old, new, then new, old), so neither a hiccup of the shared machine nor going
-    second lands on one side only. Each rush on an event of its own with `seats`.
+    second lands on one side only. Each rush on an event of its own with `seats`; the
+    winners pay unless not to `pay`.
 
     :return: {side's name: {buyers in flight: [`measured_rush` of each round]}}
     """
-    runs = {side.name: {load: [] for load in LOADS} for side in sides}
+    runs = {side.name: {load: [] for load in loads} for side in sides}
+    kind = "" if pay else ", reservations only"
     for number in range(rounds):
-        for load in LOADS:
+        for load in loads:
             for side in sides if number % 2 == 0 else sides[::-1]:
                 event_id = seed_rush_event(side.counters.uri, side.counters.database, seats,
-                                           f"rush {number + 1}, {load} at a time")
-                runs[side.name][load].append(measured_rush(side.counters, side.base_url, side.buyers, event_id, load))
+                                           f"rush {number + 1}, {load} at a time{kind}")
+                runs[side.name][load].append(measured_rush(side.counters, side.base_url, side.buyers, event_id, load,
+                                                           pay))
     return runs
 
 

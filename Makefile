@@ -73,7 +73,7 @@ clean:
 # 7115f33, before issue 16; another: make bench BENCH_BASELINE=<commit>), in the same run.
 bench: install
 	@command -v wrk >/dev/null || { echo "--> Installing wrk (Debian)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-	@echo "--> Benchmarking under gunicorn on the embedded database, the rush against the old code too (about four minutes)"
+	@echo "--> Benchmarking under gunicorn on the embedded database, the rush against the old code too (about eight minutes)"
 	@$(PY) -m tests.bench.onsale --write BENCHMARKS.md
 
 bench-race: install

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 from bson import ObjectId
+from flask_jwt_extended import decode_token
 from pymongo import monitoring
 
 from ticket_api import db, security
@@ -101,6 +102,12 @@ def caught_up(seconds=5):
         return not behind
 
     assert wait_for(all_caught_up, seconds, every=0.005), "a change feed did not catch up"
+
+
+def security_claims_of(app, headers):
+    """The claims of the bearer token in `headers`, as `app` decodes it."""
+    with app.app_context():
+        return decode_token(headers["Authorization"].removeprefix("Bearer "), allow_expired=True)
 
 
 class AuthActions:

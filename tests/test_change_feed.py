@@ -6,7 +6,7 @@ import time
 
 from bson import ObjectId
 
-from support import PASSWORD, CommandLog, bearer, caught_up, feed_current, reserve, wait_for
+from support import PASSWORD, CommandLog, bearer, caught_up, feed_current, reserve, security_claims_of, wait_for
 from ticket_api import changes
 from ticket_api.auth import store as auth_store
 
@@ -183,13 +183,6 @@ def test_a_stream_cut_off_comes_back_and_misses_no_revocation(make_app, auth, fa
     assert wait_for(lambda: feed.fresh() and feed.clock.complete_as_of > logged_out, 5, every=0.01)
     assert other.get("/auth/tickets", headers=headers).status_code == 401
     assert feed.mirrors["revoked_tokens"].get(security_claims_of(first, headers)["jti"]) is not None
-
-
-def security_claims_of(app, headers):
-    from flask_jwt_extended import decode_token
-
-    with app.app_context():
-        return decode_token(headers["Authorization"].removeprefix("Bearer "), allow_expired=True)
 
 
 def test_ids_that_are_no_event_are_never_kept(make_app, events):

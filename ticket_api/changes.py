@@ -76,7 +76,7 @@ class Mirror:
         key = change["documentKey"]["_id"]
         with self.lock:
             if change["operationType"] == "delete":
-                self.documents.pop(key, None)
+                self.keep(key, None)
             elif change["operationType"] in ("insert", "replace"):
                 self.keep(key, self.kept(change["fullDocument"]))
             elif change["operationType"] == "update":

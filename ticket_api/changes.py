@@ -41,8 +41,11 @@ class Mirror:
     """The documents of one collection (only the `fields` given, else whole), by `_id`.
 
     Documents are replaced, never changed in place, so a reader holding one sees it whole.
-    A change whose `__v` is not newer than the copy's is skipped: the copy may already be
-    newer (`put`, by the worker that made the change).
+    An update whose `__v` is older than the copy's is skipped: the copy may already be
+    newer (`put`, by the worker that made the change). An insert or a replace is taken
+    whatever its `__v`: a document written whole by hand (a restore, a tool) may carry an
+    older one, or none, and is what is stored from then on; a `put` it overtakes comes
+    back with the update that follows it in the stream.
     """
 
     def __init__(self, collection, fields=None):
@@ -78,7 +81,8 @@ class Mirror:
             if change["operationType"] == "delete":
                 self.keep(key, None)
             elif change["operationType"] in ("insert", "replace"):
-                self.keep(key, self.kept(change["fullDocument"]))
+                self.generation += 1
+                self.documents[key] = self.kept(change["fullDocument"])
             elif change["operationType"] == "update":
                 self.keep(key, self.updated(key, change["updateDescription"], read))
 

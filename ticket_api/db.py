@@ -58,6 +58,10 @@ INDEXES = {
     "revoked_tokens": [
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],
+    # Each worker's last change-feed mark (`changes.py`); a stopped worker's lapses.
+    "feed_marks": [
+        IndexModel("at", expireAfterSeconds=3600, name="kept_1h"),
+    ],
     "checkins": [
         # One event's scans, newest first (`GET /events/<id>/checkins`).
         IndexModel([("event", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="event_recent"),

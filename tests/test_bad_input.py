@@ -4,7 +4,7 @@ in a body, a query or an id is a 4xx JSON reply, and nothing is stored."""
 import marshmallow as ma
 import pytest
 
-from support import in_days
+from support import documents, in_days
 from ticket_api.events.schemas import EventCreateSchema
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -26,11 +26,6 @@ NOT_JSON_BODIES = {
     "not UTF-8": b'{"name": "\xff\xfe"}',
 }
 POSTS = ["/auth/signup", "/auth/login", "/events", "/tickets", "/payment"]
-
-
-def documents(database):
-    """How many documents each collection holds (what a refused request must not change)."""
-    return {name: database[name].count_documents({}) for name in database.list_collection_names()}
 
 
 @pytest.fixture

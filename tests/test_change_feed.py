@@ -6,7 +6,7 @@ import time
 
 from bson import ObjectId
 
-from support import PASSWORD, CommandLog, bearer, caught_up, feed_current, reserve, wait_for
+from support import PASSWORD, CommandLog, bearer, caught_up, feed_current, reserve, security_claims_of, wait_for
 from ticket_api import changes
 from ticket_api.auth import store as auth_store
 
@@ -180,16 +180,9 @@ def test_a_stream_cut_off_comes_back_and_misses_no_revocation(make_app, auth, fa
     assert first.test_client().post("/auth/logout", headers=headers).status_code == 200
     logged_out = time.monotonic()
 
-    assert wait_for(lambda: feed.fresh() and feed.clock.complete_as_of > logged_out, 5, every=0.01)
+    assert wait_for(lambda: feed.fresh() and feed.complete_as_of > logged_out, 5, every=0.01)
     assert other.get("/auth/tickets", headers=headers).status_code == 401
     assert feed.mirrors["revoked_tokens"].get(security_claims_of(first, headers)["jti"]) is not None
-
-
-def security_claims_of(app, headers):
-    from flask_jwt_extended import decode_token
-
-    with app.app_context():
-        return decode_token(headers["Authorization"].removeprefix("Bearer "), allow_expired=True)
 
 
 def test_ids_that_are_no_event_are_never_kept(make_app, events):
@@ -315,8 +308,8 @@ def test_a_worker_started_later_loads_what_was_done_before(make_app, auth, event
 
 def test_a_copy_is_not_current_before_every_collection_is_loaded(make_app, auth, database):
     """Loading a collection of many documents takes several batches (`getMore`s of the
-    `find`): only the stream's own batches tell the clock, so no copy is used before the
-    last collection is loaded."""
+    `find`): no copy is used before the last collection is loaded (the first mark is
+    sent after the loads)."""
     headers = auth.user_headers()
     assert make_app().test_client().post("/auth/logout", headers=headers).status_code == 200
     database.events.insert_many([{"name": f"e{n}", "__v": 0} for n in range(300)])

@@ -6,28 +6,36 @@ event, what is this user's role. Each worker keeps those collections in memory (
 the worker), so that a request answers them without a database round trip.
 
 A copy is used only while it is known to be current: `Feed.mirror` gives it only while
-the stream has answered, with every change made before it was asked, less than
-`FRESH_FOR` ago. Otherwise (no stream yet, a stream that failed, a standalone `mongod`
+every change made before a moment less than `FRESH_FOR` ago has been applied to it.
+Otherwise (no stream yet, a stream that failed or fell behind, a standalone `mongod`
 that has none) the caller reads the database, as it did before there were copies. So a
 change made by any process is seen by every worker within `FRESH_FOR`, never later.
 
-Freshness is told by the stream's own commands (`BatchClock`): when a batch is asked for,
-every change of the batches received before it has been applied, so the copies are
-complete as of the moment the last of those was asked for.
+Freshness is told by marks: every `MARK_EVERY` the feed writes a mark of its own (in
+`MARKS`) and follows it in its stream, which gives changes in the order they were made.
+When the mark comes back, every change acknowledged before the mark was sent has been
+applied. A batch of the stream tells nothing of the kind: a server answers a backlog a
+batch at a time (the embedded one: at most 101 changes, and an empty batch after
+scanning a few hundred entries of other collections), so a batch asked for now may
+hold none of the changes made a moment ago.
 """
 
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 
+from bson import ObjectId
 from flask import current_app
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
 log = logging.getLogger(__name__)
 
 FRESH_FOR = 0.75  # seconds: a copy older than this is not used (a revocation applies everywhere within 1 s)
-MAX_AWAIT_MS = 250  # an idle stream still answers this often, so an idle copy stays fresh
+MAX_AWAIT_MS = 250  # an idle stream still answers this often, so the next mark is not late
+MARK_EVERY = 0.2  # seconds between a worker's marks: an idle copy is current as of at most about this long ago
+MARKS = "feed_marks"  # one document per worker, `{_id, n, at}`: its last mark (kept an hour after, `db.INDEXES`)
 # After an empty batch, before asking for the next one. A server may answer a waiting
 # `getMore` at every write, to any collection (the embedded one does): without a pause a
 # rush's writes would cost each worker a `getMore` apiece. With it, at most 50 a second.
@@ -41,8 +49,11 @@ class Mirror:
     """The documents of one collection (only the `fields` given, else whole), by `_id`.
 
     Documents are replaced, never changed in place, so a reader holding one sees it whole.
-    A change whose `__v` is not newer than the copy's is skipped: the copy may already be
-    newer (`put`, by the worker that made the change).
+    An update whose `__v` is older than the copy's is skipped: the copy may already be
+    newer (`put`, by the worker that made the change). An insert or a replace is taken
+    whatever its `__v`: a document written whole by hand (a restore, a tool) may carry an
+    older one, or none, and is what is stored from then on; a `put` it overtakes comes
+    back with the update that follows it in the stream.
     """
 
     def __init__(self, collection, fields=None):
@@ -76,9 +87,10 @@ class Mirror:
         key = change["documentKey"]["_id"]
         with self.lock:
             if change["operationType"] == "delete":
-                self.documents.pop(key, None)
+                self.keep(key, None)
             elif change["operationType"] in ("insert", "replace"):
-                self.keep(key, self.kept(change["fullDocument"]))
+                self.generation += 1
+                self.documents[key] = self.kept(change["fullDocument"])
             elif change["operationType"] == "update":
                 self.keep(key, self.updated(key, change["updateDescription"], read))
 
@@ -104,41 +116,6 @@ class Mirror:
         return {k: v for k, v in document.items() if k == "_id" or k in self.fields}
 
 
-class BatchClock(monitoring.CommandListener):
-    """When the stream's copies were last complete, told by the stream's own commands: its
-    `aggregate` and the `getMore`s of its cursor (not those of the loads' `find`s)."""
-
-    def __init__(self):
-        self.asked = {}  # request id -> when the batch was asked for
-        self.cursor = None  # the stream's
-        self.received = None  # when the newest batch received was asked for
-        self.complete_as_of = None
-
-    def reset(self):
-        self.asked.clear()
-        self.cursor = self.received = self.complete_as_of = None
-
-    def started(self, event):
-        if self.of_the_stream(event.command_name, event.command):
-            # A new batch is asked for only once every change of the last one is applied.
-            self.complete_as_of = self.received
-            self.asked[event.request_id] = time.monotonic()
-
-    def of_the_stream(self, name, command):
-        if name == "aggregate":
-            return "$changeStream" in (command.get("pipeline") or [{}])[0]
-        return name == "getMore" and command.get("getMore") == self.cursor
-
-    def succeeded(self, event):
-        if (asked := self.asked.pop(event.request_id, None)) is not None:
-            self.received = asked
-            if event.command_name == "aggregate":
-                self.cursor = event.reply["cursor"]["id"]
-
-    def failed(self, event):
-        self.asked.pop(event.request_id, None)
-
-
 class Feed:
     """One change stream over the mirrored collections of one database, followed by a
     thread started on first use (so after gunicorn forks its workers)."""
@@ -146,7 +123,11 @@ class Feed:
     def __init__(self, uri, database, mirrors, client_options):
         self.uri, self.database_name, self.client_options = uri, database, client_options
         self.mirrors = {mirror.collection: mirror for mirror in mirrors}
-        self.clock = BatchClock()
+        self.mark_id = ObjectId()  # this feed's document in `MARKS`
+        self.marks_sent = 0
+        self.awaited = None  # (number, when sent) of the mark sent and not yet back
+        self.next_mark_at = 0.0  # monotonic
+        self.complete_as_of = None  # when the last mark back was sent: every change before it is applied
         self.thread = self.client = None
         self.stopping = False
         self.start_lock = threading.Lock()
@@ -157,7 +138,7 @@ class Feed:
         return self.mirrors[collection] if self.fresh() else None
 
     def fresh(self):
-        complete_as_of = self.clock.complete_as_of
+        complete_as_of = self.complete_as_of
         return complete_as_of is not None and time.monotonic() - complete_as_of < FRESH_FOR
 
     def start(self):
@@ -165,8 +146,7 @@ class Feed:
             return
         with self.start_lock:
             if self.thread is None:
-                self.client = MongoClient(self.uri, tz_aware=True, appname=APP_NAME, event_listeners=[self.clock],
-                                          **self.client_options)
+                self.client = MongoClient(self.uri, tz_aware=True, appname=APP_NAME, **self.client_options)
                 self.thread = threading.Thread(target=self.follow, name="change-feed", daemon=True)
                 self.thread.start()
 
@@ -194,30 +174,54 @@ class Feed:
                 failures = self.failed(error, failures)
 
     def failed(self, error, failures):
-        self.clock.reset()
+        self.forget_marks()
         log.warning("change stream lost (%s): reading the database until it is back", error)
         time.sleep(RETRY_AFTER[min(failures, len(RETRY_AFTER) - 1)])
         return failures + 1
 
+    def forget_marks(self):
+        """Not current until a mark sent on a new stream comes back."""
+        self.complete_as_of = self.awaited = None
+        self.next_mark_at = 0.0
+
     def follow_stream(self):
         """Open the stream, then load the copies (so no change falls between the two),
-        then apply each change until the stream ends (`invalidate`: a dropped database)."""
+        then apply each change until the stream ends (`invalidate`: a dropped database),
+        marking as it goes."""
         database = self.client[self.database_name]
-        watched = [{"$match": {"ns.coll": {"$in": list(self.mirrors)}}}]
+        watched = [{"$match": {"$or": [{"ns.coll": {"$in": list(self.mirrors)}},
+                                       {"ns.coll": MARKS, "documentKey._id": self.mark_id}]}}]
         with database.watch(watched, max_await_time_ms=MAX_AWAIT_MS) as stream:
             for mirror in self.mirrors.values():
                 mirror.load(database)
             while not self.stopping and stream.alive:
+                self.mark_if_due(database[MARKS])
                 change = stream.try_next()
                 if change is None:  # an empty batch: woken by a write it does not follow, or idle
                     time.sleep(EMPTY_BATCH_PAUSE)
-                    continue
-                if change["operationType"] in ("insert", "update", "replace", "delete"):
+                elif change["operationType"] not in ("insert", "update", "replace", "delete"):
+                    raise PyMongoError(f"change stream ended: {change['operationType']}")
+                elif change["ns"]["coll"] == MARKS:
+                    self.mark_back(change)
+                else:
                     collection = change["ns"]["coll"]
                     self.mirrors[collection].apply(change, database[collection].find_one)
-                else:
-                    raise PyMongoError(f"change stream ended: {change['operationType']}")
-        self.clock.reset()
+        self.forget_marks()
+
+    def mark_if_due(self, marks):
+        """Send the next mark, unless one is on its way or the last was sent too recently."""
+        if self.awaited is not None or time.monotonic() < self.next_mark_at:
+            return
+        self.marks_sent += 1
+        sent = time.monotonic()  # before the write: every change acknowledged by now comes before it
+        marks.update_one({"_id": self.mark_id}, {"$set": {"n": self.marks_sent, "at": datetime.now(UTC)}},
+                         upsert=True)
+        self.awaited, self.next_mark_at = (self.marks_sent, sent), sent + MARK_EVERY
+
+    def mark_back(self, change):
+        written = change.get("fullDocument") or change.get("updateDescription", {}).get("updatedFields", {})
+        if self.awaited is not None and written.get("n") == self.awaited[0]:
+            self.complete_as_of, self.awaited = self.awaited[1], None
 
 
 def init_app(app, mirrors):

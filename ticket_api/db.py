@@ -63,6 +63,10 @@ INDEXES = {
         # One account's seats for one event, by the fields of its `_id` (`tickets.store.held_by`).
         IndexModel([("_id.event", ASCENDING), ("_id.user", ASCENDING), ("seats", ASCENDING)], name="by_account"),
     ],
+    # Each worker's last change-feed mark (`changes.py`); a stopped worker's lapses.
+    "feed_marks": [
+        IndexModel("at", expireAfterSeconds=3600, name="kept_1h"),
+    ],
     "checkins": [
         # One event's scans, newest first (`GET /events/<id>/checkins`).
         IndexModel([("event", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="event_recent"),

@@ -1,5 +1,4 @@
-"""The `events` collection, and the events' version in `meta`: the only code that reads
-or writes them.
+"""The `events` collection: the only code that reads or writes it.
 
 Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
 re-check the rule, so no interleaving of processes can sell a seat twice. An edit and a
@@ -8,13 +7,14 @@ on: a capacity never falls below the seats taken, a cancelled event takes no mor
 
 Every write to an event increments its `__v`, and events are never deleted, so the events'
 count and the sum of their `__v`s change whenever any event does: the `version` that lets
-each worker cache the event list (`listing.py`) when it has no current copy. Each worker also keeps a copy of the
-events, current within a second (`changes.py`): `recent` and `version` read it, and fall
-back to the database while it is not known to be current. A write by this worker puts
-the event as stored into its copy at once (`find_one_and_update`), so that this worker
-never answers from an event older than its own write; except a seat taken (the hot path,
-one `update_one`), which only makes the copy look freer than the event is (the next seat
-update's filter finds out) and changes the copy's generation, so pages are built again.
+each worker cache the event list (`listing.py`) when it has no current copy. Each worker
+also keeps a copy of the events, current within a second (`changes.py`): `recent` and
+`version` read it, and fall back to the database while it is not known to be current. A
+write by this worker puts the event as stored into its copy at once
+(`find_one_and_update`), so that this worker never answers from an event older than its
+own write; except a seat taken (the hot path, one `update_one`), which only makes the
+copy look freer than the event is (the next seat update's filter finds out) and changes
+the copy's generation, so pages are built again.
 """
 
 import logging

@@ -241,6 +241,14 @@ def mirror(collection):
     return current_app.extensions["changes"].mirror(collection)
 
 
+def copied_or_read(collection, key, read):
+    """The document `key` from the current app's copy of `collection` when it is current
+    and has it, else `read(key)`: a document the copy lacks may be newer than the copy
+    (made a moment ago elsewhere), or gone."""
+    copy = mirror(collection)
+    return (copy.get(key) if copy is not None else None) or read(key)
+
+
 def own_write(collection, document=None):
     """`document`, as this worker just wrote it, into its copy at once (whether current or
     not); without one, a write the copy will learn from the stream (`Mirror.touch`)."""

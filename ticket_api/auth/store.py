@@ -10,7 +10,7 @@ from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..changes import Mirror, mirror, own_write
+from ..changes import Mirror, copied_or_read, mirror, own_write
 from ..db import get_db
 from ..errors import ApiError
 
@@ -69,8 +69,7 @@ def get(user_id):
 def role_of(user_id):
     """The user's role, from this worker's copy when it is current (and has the user: it
     may be newer than the copy), else read; None when there is no such user."""
-    roles = mirror("users")
-    user = (roles.get(user_id) if roles is not None else None) or get(user_id)
+    user = copied_or_read("users", user_id, get)
     return user and user["role"]
 
 

@@ -21,7 +21,7 @@ import logging
 
 from pymongo import ReturnDocument
 
-from ..changes import Mirror, mirror, own_write
+from ..changes import Mirror, copied_or_read, mirror, own_write
 from ..db import get_db
 from ..errors import INVALID_DATA, MAX_ATTEMPTS, ApiError, KeptChanging
 
@@ -66,8 +66,7 @@ def mirrored():
 def recent(event_id):
     """The event as this worker's copy has it (at most `changes.FRESH_FOR` old), or as
     stored when there is no current copy or it has no such event."""
-    copy = mirrored()
-    return (copy.get(event_id) if copy is not None else None) or get(event_id)
+    return copied_or_read("events", event_id, get)
 
 
 def stored(event):

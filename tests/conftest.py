@@ -13,7 +13,7 @@ import stripe
 from pymongo import MongoClient
 from werkzeug.serving import make_server
 
-from support import FEEDS, WEBHOOK_SECRET, AuthActions, CommandLog, EmbeddedDatabase, EmbeddedStripe, Events, Interleave
+from support import WEBHOOK_SECRET, AuthActions, CommandLog, EmbeddedDatabase, EmbeddedStripe, Events, Interleave
 from ticket_api import close, create_app, db
 
 
@@ -69,11 +69,9 @@ def make_app(settings, mongodb_uri):
     def make(**overrides):
         app = create_app({**settings, **overrides})
         made.append(app)
-        FEEDS.append(app.extensions["changes"])
         return app
 
     yield make
-    FEEDS.clear()
     with ExitStack() as cleanup:  # every callback runs, even after one failed
         for app in made:
             cleanup.callback(close, app)
@@ -145,12 +143,9 @@ def fail_point(raw_client):
 @pytest.fixture
 def spied(make_app):
     """Another worker on the test's database, its client watched by an `Interleave`:
-    `spied.app`, then `spied.arm(matches, then)` and `spied.outcome()`. It has no copies
-    (`CHANGE_FEED` false), so it reads what it decides on, and a change can be forced
-    between that read and its write; a copy that is behind is the same interleaving
-    (`test_change_feed.py`)."""
+    `spied.app`, then `spied.arm(matches, then)` and `spied.outcome()`."""
     spy = Interleave()
-    spy.app = make_app(CHANGE_FEED=False, MONGODB_CLIENT_OPTIONS={"event_listeners": [spy]})
+    spy.app = make_app(MONGODB_CLIENT_OPTIONS={"event_listeners": [spy]})
     return spy
 
 

@@ -23,7 +23,7 @@ from bson import ObjectId
 from flask_jwt_extended import decode_token
 from pymongo import monitoring
 
-from ticket_api import changes, db, security
+from ticket_api import db, security
 from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port  # noqa: F401 (for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent  # the project's folder
@@ -75,44 +75,9 @@ def wait_for(condition, seconds=10, every=0.1):
     return False
 
 
-FEEDS = []  # the change feed of every app the tests made (`conftest.make_app`)
-
-
 def documents(database):
-    """How many documents each collection holds (what a refused request must not change),
-    but the change feeds' marks (`changes.MARKS`): a worker's own, written whatever the
-    requests do."""
-    return {name: database[name].count_documents({}) for name in database.list_collection_names()
-            if name != changes.MARKS}
-
-
-def feed_current(app, seconds=5):
-    """Start the app's change feed and wait until its copies are current."""
-    feed = app.extensions["changes"]
-    feed.start()
-    assert wait_for(feed.fresh, seconds), "the change feed did not become current"
-    return feed
-
-
-def caught_up(seconds=5):
-    """After a change made in the database by hand (another process, for the app): wait
-    until every running feed has applied it, as each does within `changes.FRESH_FOR`:
-    until a mark it sent after the change has come back. Each feed is asked for its next
-    mark at once rather than after `changes.MARK_EVERY`, and nudged (a write to a
-    collection it follows), so that its waiting `getMore` answers at once rather than
-    after `changes.MAX_AWAIT_MS`."""
-    asked = time.monotonic()
-    running = [feed for feed in FEEDS if feed.thread is not None and feed.thread.is_alive() and not feed.stopping]
-
-    def all_caught_up():
-        behind = [feed for feed in running if (feed.complete_as_of or 0) < asked]
-        for feed in behind:
-            feed.next_mark_at = 0.0
-            feed.client[feed.database_name].revoked_tokens.update_one({"_id": "test-nudge"}, {"$inc": {"n": 1}},
-                                                                      upsert=True)
-        return not behind
-
-    assert wait_for(all_caught_up, seconds, every=0.005), "a change feed did not catch up"
+    """How many documents each collection holds (what a refused request must not change)."""
+    return {name: database[name].count_documents({}) for name in database.list_collection_names()}
 
 
 def security_claims_of(app, headers):
@@ -161,7 +126,6 @@ class AuthActions:
         """Headers of a new user given `role` (as an operator would, on the server)."""
         user = self.signup()
         db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": role}})
-        caught_up()
         return bearer(self.login(user["email"]))
 
     def many_user_headers(self, count):
@@ -218,7 +182,6 @@ def begin(database, event, days_ago=1):
     """Move an event's date into the past, as if it had begun (the API takes only a future date)."""
     when = datetime.now(UTC) - timedelta(days=days_ago)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"date": when}})
-    caught_up()
     return {**event, "date": when}
 
 

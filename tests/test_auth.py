@@ -6,7 +6,7 @@ import pytest
 from bson import ObjectId
 from flask_jwt_extended import decode_token
 
-from support import PASSWORD, bearer, caught_up, reserve
+from support import PASSWORD, bearer, reserve
 
 TIMESTAMPS_AND_VERSION = {"createdAt", "updatedAt", "__v"}
 OPERATORS = [{"$ne": None}, {"$regex": ".*"}, {"$gt": ""}]
@@ -241,7 +241,6 @@ def test_the_callers_own_routes_of_a_deleted_user_are_404(client, auth, database
     user = auth.signup()
     headers = bearer(auth.login(user["email"]))
     database.users.delete_one({"_id": ObjectId(user["_id"])})
-    caught_up()
 
     response = client.get(path, headers=headers)
 

@@ -3,7 +3,6 @@ and checks that no answer is a 5xx and every answer matches its documented statu
 schema. (Driven through hypothesis directly: schemathesis 4.32's lazy pytest loader reads
 a node attribute that pytest 9 no longer has.)"""
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from schemathesis import openapi
 from schemathesis.checks import (
@@ -25,13 +24,6 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-
-
-@pytest.fixture(name="settings")
-def without_change_feed(settings):
-    """No change feed: its thread's database commands draw on `random` (pymongo's request
-    ids) while hypothesis generates a case, which hypothesis refuses as a strategy using it."""
-    return {**settings, "CHANGE_FEED": False}
 
 
 def test_every_operation_keeps_its_contract(app, auth):

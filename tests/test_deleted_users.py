@@ -3,7 +3,7 @@ changes nothing: `404 {"message": "User not found", "code": "user_not_found"}`."
 
 import pytest
 
-from support import PASSWORD, VISA, bearer, caught_up, db_id, in_days, intents_for, pay, reserve, stored
+from support import PASSWORD, VISA, bearer, db_id, in_days, intents_for, pay, reserve, stored
 
 USER_NOT_FOUND = {"message": "User not found", "code": "user_not_found"}
 
@@ -19,7 +19,6 @@ def gone(client, auth, events, database):
     ticket = reserve(client, headers, event, quantity=2).json
     assert ticket["status"] == "pending"
     database.users.delete_one({"_id": db_id(user)})
-    caught_up()
     return headers, event, ticket
 
 

@@ -9,7 +9,6 @@ from support import (
     VISA,
     bearer,
     begin,
-    caught_up,
     db_id,
     error_responses,
     free_port,
@@ -160,7 +159,6 @@ def test_user_not_found_for_a_deleted_users_token(client, auth, database):
     user = auth.signup()
     headers = bearer(auth.login(user["email"]))
     database.users.delete_one({"_id": db_id(user)})
-    caught_up()
 
     assert answer(client.get("/auth/tickets", headers=headers)) == (404, {"message": "User not found",
                                                                          "code": "user_not_found"})

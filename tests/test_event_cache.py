@@ -28,9 +28,8 @@ def test_the_list_answers_304_until_an_event_changes(client, auth, events):
     assert changed.headers["ETag"] != etag
 
 
-def test_a_worker_lists_what_another_worker_changed_within_a_second(make_app, client, auth, events):
-    """Each worker's copy of the events is current within `changes.FRESH_FOR`; without one,
-    at once (`test_change_feed.py`)."""
+def test_a_worker_lists_what_another_worker_changed_within_half_a_second(make_app, client, auth, events):
+    """Each worker keeps a page at most `listing.MAX_AGE`."""
     event = events.create(capacity=5)
     assert client.get("/events").json[0]["ticketsAvailable"] == 5  # cached in this app
     other_worker = make_app()
@@ -38,8 +37,8 @@ def test_a_worker_lists_what_another_worker_changed_within_a_second(make_app, cl
                                     headers=auth.user_headers())
     sold = time.monotonic()
 
-    assert wait_for(lambda: client.get("/events").json[0]["ticketsAvailable"] == 3, 1, every=0.01)
-    assert time.monotonic() - sold < 1
+    assert wait_for(lambda: client.get("/events").json[0]["ticketsAvailable"] == 3, 2, every=0.01)
+    assert time.monotonic() - sold < 2 * listing.MAX_AGE
 
 
 def test_a_cached_page_is_rebuilt_once_a_hold_it_counted_may_have_lapsed(app, client, auth, events):

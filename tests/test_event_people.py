@@ -9,7 +9,7 @@ import pytest
 from bson import ObjectId
 from pymongo import monitoring
 
-from support import caught_up, charge_refunded, db_id, lapse, pay, refund_at_stripe, reserve, stored
+from support import charge_refunded, db_id, lapse, pay, refund_at_stripe, reserve, stored
 from ticket_api import tickets
 from ticket_api.db import INDEXES
 
@@ -103,7 +103,6 @@ def test_a_ticket_of_an_account_shows_the_account_and_one_of_a_deleted_user_no_h
     box_office = walk_in(database, event, "Ada at the box office", user=ObjectId(ada.holder["_id"]))
     orphan = reserve(client, gone.headers, event).json
     database.users.delete_one({"_id": ObjectId(gone.holder["_id"])})
-    caught_up()
 
     response = people(client, events.admin, event)
 
@@ -418,7 +417,6 @@ def test_no_seats_available_is_never_below_zero(client, auth, events, database):
     event = events.create(capacity=3, price=0)
     reserve(client, Buyer(auth).headers, event, quantity=3)
     database.events.update_one({"_id": db_id(event)}, {"$set": {"capacity": 1}})
-    caught_up()
 
     response = summary(client, events.admin, event)
 

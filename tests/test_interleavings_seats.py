@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bson import ObjectId
 
-from support import caught_up, command_on, lapse, reserve, seats_taken, stored
+from support import command_on, lapse, reserve, seats_taken, stored
 from ticket_api.db import utcnow
 from ticket_api.events.store import give_back_seats
 from ticket_api.sales import settlement
@@ -89,7 +89,6 @@ def test_a_give_back_never_drives_the_counter_below_zero(app, events, database):
     """
     event = events.create(capacity=10)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"seatsTaken": 1}})
-    caught_up()
 
     with app.app_context():
         give_back_seats(ObjectId(event["_id"]), 3, now=utcnow())
@@ -134,7 +133,6 @@ def test_an_event_that_started_earlier_today_is_refused_at_once(counted, auth, e
     """
     event = events.create(capacity=5)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"date": utcnow() - timedelta(hours=1)}})
-    caught_up()
     headers = auth.user_headers()
     worker, log = counted
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from support import PASSWORD, caught_up, documents, in_days, lapse, refund_at_stripe
+from support import PASSWORD, documents, in_days, lapse, refund_at_stripe
 
 OPERATORS = st.sampled_from(["$ne", "$gt", "$regex", "$where", "$exists", "$in", "$expr", "$set"])
 # Integers past 64 bits (the driver's limit), and text with what no field should take:
@@ -216,7 +216,6 @@ def test_seats_always_add_up_whatever_happens(client, auth, events, database, st
             database.tickets.delete_many({})
             database.holdings.delete_many({})
             database.events.update_one({}, {"$set": {"seatsTaken": 0}})
-            caught_up()
             self.owners = {}
 
         def tickets(self, status):

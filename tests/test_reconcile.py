@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from support import VISA, caught_up, pay, refunds_of, stored
+from support import VISA, pay, refunds_of, stored
 
 
 def reserve(client, headers, event, quantity):
@@ -25,7 +25,6 @@ def test_a_corrupted_counter_is_reported_and_repaired(client, runner, auth, even
     reserve(client, headers, event, 3)
     reserve(client, headers, healthy, 2)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$inc": {"seatsTaken": 4}})
-    caught_up()
 
     result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
 
@@ -42,7 +41,6 @@ def test_a_counter_below_its_tickets_is_raised(runner, client, auth, events, dat
     event = events.create(capacity=10)
     reserve(client, auth.user_headers(), event, 5)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"seatsTaken": 1}})
-    caught_up()
 
     result = runner.invoke(args=["reconcile", "--settle-seconds", "0"])
 
@@ -53,7 +51,6 @@ def test_a_counter_below_its_tickets_is_raised(runner, client, auth, events, dat
 def test_a_dry_run_repairs_nothing(runner, events, database):
     event = events.create(capacity=10)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"seatsTaken": 6}})
-    caught_up()
 
     result = runner.invoke(args=["reconcile", "--dry-run", "--settle-seconds", "0"])
 
@@ -76,7 +73,6 @@ def test_a_settle_delay_sleep_cannot_take_is_refused_before_anything_is_done(run
     `time.sleep` after Stripe's leftovers had already been settled."""
     event = events.create(capacity=10)
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": {"seatsTaken": 6}})
-    caught_up()
 
     result = runner.invoke(args=["reconcile", "--settle-seconds", seconds])
 

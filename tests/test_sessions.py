@@ -9,7 +9,7 @@ import pytest
 from bson import ObjectId
 from flask_jwt_extended import create_refresh_token, decode_token
 
-from support import PASSWORD, bearer, caught_up, command_on, db_id
+from support import PASSWORD, bearer, command_on, db_id
 from ticket_api import auth as auth_package
 from ticket_api import db
 
@@ -139,7 +139,6 @@ def test_a_tampered_refresh_token_is_refused(app, client, auth, session, case):
 
 def test_a_refresh_token_of_a_deleted_user_is_404(client, database, ada, session):
     database.users.delete_one({"_id": db_id(ada)})
-    caught_up()
 
     response = refresh(client, session["refreshToken"])
 
@@ -364,7 +363,6 @@ def test_a_password_change_needs_a_token(client):
 
 def test_a_deleted_users_password_change_is_404(client, database, ada, session):
     database.users.delete_one({"_id": db_id(ada)})
-    caught_up()
 
     response = change_password(client, session["token"])
 

@@ -12,7 +12,6 @@ from support import (
     EmbeddedStripe,
     at_once,
     browser_confirms,
-    caught_up,
     command_on,
     intents_for,
     pay,
@@ -38,7 +37,6 @@ def cancel(client, headers, ticket):
 
 def set_event(database, event, **fields):
     database.events.update_one({"_id": ObjectId(event["_id"])}, {"$set": fields})
-    caught_up()
 
 
 def holding(database, event, ticket):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from support import bearer, begin, caught_up, parse_time, reserve
+from support import bearer, begin, parse_time, reserve
 
 TICKET_FIELDS = {
     "_id", "event", "user", "quantity", "amount", "currency", "status", "expiresAt", "refundedAmount", "createdAt",
@@ -207,7 +207,6 @@ def test_a_token_that_outlived_its_user_takes_no_seats(client, auth, events, dat
     user = auth.signup()
     headers = bearer(auth.login(user["email"]))
     database.users.delete_one({"_id": ObjectId(user["_id"])})
-    caught_up()
 
     response = reserve(client, headers, event, quantity=2)
 

@@ -4,15 +4,13 @@ import atexit
 
 from flask import Flask
 
-from . import changes, db, docs, requestlog, routing
+from . import db, docs, requestlog, routing
 from .auth import routes as auth_routes
-from .auth import store as auth_store
 from .cli import register_commands
 from .config import Config, check
 from .door import routes as door_routes
 from .errors import register_error_handlers
 from .events import routes as event_routes
-from .events import store as event_store
 from .extensions import JSONProvider, api, cors, jwt, limiter
 from .health import routes as health_routes
 from .payments import gateway
@@ -37,7 +35,6 @@ def create_app(test_config=None):
     requestlog.configure_logging()
     requestlog.init_app(app)
     db.init_app(app)
-    changes.init_app(app, [event_store.new_mirror(), *auth_store.new_mirrors()])
     gateway.init_app(app)
     register_extensions(app)
     register_blueprints(app)
@@ -52,12 +49,11 @@ def create_app(test_config=None):
 
 
 def close(app):
-    """Close this app's database clients: its own, its change feed's, and the rate limiter's.
+    """Close this app's database clients: its own and the rate limiter's.
 
     Left to the garbage collector, the limiter's client closes during interpreter
     shutdown, when pymongo can no longer start the thread it needs, and the exit hangs.
     """
-    changes.close(app)
     db.close(app)
     if limiter.enabled:  # else it has no storage
         limiter.storage.storage.close()

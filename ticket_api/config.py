@@ -45,7 +45,6 @@ class Config:
         self.MONGODB_URI = env("MONGODB_URI")
         self.MONGODB_DB = env("MONGODB_DB", "ticket_api")
         self.MONGODB_TIMEOUT_MS = self.number("MONGODB_TIMEOUT_MS", "5000")
-        self.CHANGE_FEED = as_bool(env("CHANGE_FEED", "true"))  # `changes.py`: each worker's copies
         self.JWT_SECRET_KEY = env("JWT_SECRET_KEY")
         # At least a second: flask-jwt-extended gives a token of lifetime 0 no expiry at all.
         self.JWT_ACCESS_TOKEN_EXPIRES = self.number("JWT_ACCESS_TOKEN_EXPIRES", "3600", minimum=1)

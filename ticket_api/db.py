@@ -13,10 +13,7 @@ collection for:
 - an `_id` that is a document (`holdings`): it is queried by its fields' paths instead.
 
 So a document changes by a conditional `update_one` keyed by `_id`, read before or after
-when its state is needed; except the rare writes whose result this worker's copy must
-have at once (`changes.py`: an event edited or cancelled, seats given back, a role, a
-password record), a `find_one_and_update` keyed by `_id`, which the embedded server
-answers with a scan of that collection; "not X" is a `$not` rather than an `$or`; two fields are not
+when its state is needed; "not X" is a `$not` rather than an `$or`; two fields are not
 compared in a filter (the value read is compared instead); and a scan queries exactly
 its index's fields. On MongoDB these shapes cost the same as the others. What a scan
 costs, measured side by side with these shapes, is in BENCHMARKS.md (`make bench`).
@@ -62,10 +59,6 @@ INDEXES = {
     "holdings": [
         # One account's seats for one event, by the fields of its `_id` (`tickets.store.held_by`).
         IndexModel([("_id.event", ASCENDING), ("_id.user", ASCENDING), ("seats", ASCENDING)], name="by_account"),
-    ],
-    # Each worker's last change-feed mark (`changes.py`); a stopped worker's lapses.
-    "feed_marks": [
-        IndexModel("at", expireAfterSeconds=3600, name="kept_1h"),
     ],
     "checkins": [
         # One event's scans, newest first (`GET /events/<id>/checkins`).

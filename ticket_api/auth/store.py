@@ -1,16 +1,9 @@
-"""The `users`, `revoked_tokens` and `login_attempts` collections: the only code that reads or writes them.
-
-Each worker keeps a copy of the revocations and of every user's role (`changes.py`), so
-that checking a token and the buyer's role costs no round trip while the copy is current;
-otherwise they are read from the database.
-"""
+"""The `users`, `revoked_tokens` and `login_attempts` collections: the only code that reads or writes them."""
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..changes import Mirror, copied_or_read, mirror, own_write
 from ..db import get_db
 from ..errors import ApiError
 
@@ -18,11 +11,6 @@ ADMIN = "admin"
 DOOR = "door"
 USER = "user"
 ROLES = (USER, DOOR, ADMIN)  # set by an operator (`flask set-role`), never through the API
-
-
-def new_mirrors():
-    """A worker's copies (`changes.init_app`): the revocations, and each user's role."""
-    return [Mirror("revoked_tokens"), Mirror("users", fields=("role",))]
 
 
 class UserExists(Exception):
@@ -54,7 +42,6 @@ def create(*, username, email, password_hash, now, role=USER):
         get_db().users.insert_one(user)
     except DuplicateKeyError as error:
         raise UserExists from error
-    own_write("users", user)
     return user
 
 
@@ -67,9 +54,8 @@ def get(user_id):
 
 
 def role_of(user_id):
-    """The user's role, from this worker's copy when it is current (and has the user: it
-    may be newer than the copy), else read; None when there is no such user."""
-    user = copied_or_read("users", user_id, get)
+    """The user's role as stored now; None when there is no such user."""
+    user = get_db().users.find_one({"_id": user_id}, {"role": 1})
     return user and user["role"]
 
 
@@ -79,13 +65,9 @@ def get_by_email(email):
 
 def set_role(email, role, *, now):
     """Give the user with this email a role; return the updated user, or None if none has it."""
-    user = get_db().users.find_one_and_update(
-        {"email": email.lower()}, {"$set": {"role": role, "updatedAt": now}, "$inc": {"__v": 1}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if user is not None:
-        own_write("users", user)
-    return user
+    changed = get_db().users.update_one(
+        {"email": email.lower()}, {"$set": {"role": role, "updatedAt": now}, "$inc": {"__v": 1}})
+    return get_by_email(email) if changed.matched_count else None
 
 
 def change_password(user_id, *, old_hash, new_hash, now):
@@ -105,7 +87,6 @@ def change_password(user_id, *, old_hash, new_hash, now):
 def revoke_token(token_id, *, expires_at):
     """Refuse this token id from now on; the record lapses when the token would have expired."""
     get_db().revoked_tokens.update_one({"_id": token_id}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True)
-    own_write("revoked_tokens", {"_id": token_id, "expiresAt": expires_at})
 
 
 def password_record_id(user_id):
@@ -118,22 +99,19 @@ def revoke_tokens_of_older_passwords(user_id, *, password_stamp, expires_at):
 
     `$max`: of two changes recorded out of order, the newer one stays.
     """
-    own_write("revoked_tokens", get_db().revoked_tokens.find_one_and_update(
+    get_db().revoked_tokens.update_one(
         {"_id": password_record_id(user_id)},
         {"$max": {"passwordStamp": password_stamp, "expiresAt": expires_at}},
         upsert=True,
-        return_document=ReturnDocument.AFTER,
-    ))
+    )
 
 
 def revocations(token_id, user_id):
     """What is revoked of a token, in one read: `(token revoked, the stamp of the user's
-    current password when access tokens of older ones are refused, else None)`. From this
-    worker's copy when it is current, else read."""
+    current password when access tokens of older ones are refused, else None)`."""
     token_revoked, password_stamp = False, None
-    ids, copy = [token_id, password_record_id(user_id)], mirror("revoked_tokens")
-    records = get_db().revoked_tokens.find({"_id": {"$in": ids}}) if copy is None else map(copy.get, ids)
-    for record in filter(None, records):
+    ids = [token_id, password_record_id(user_id)]
+    for record in get_db().revoked_tokens.find({"_id": {"$in": ids}}):
         if record["_id"] == token_id:
             token_revoked = True
         else:

@@ -1,27 +1,15 @@
 """The `events` collection: the only code that reads or writes it.
 
-Seats are counted in `seatsTaken` and only ever moved by atomic `$inc`s whose filters
-re-check the rule, so no interleaving of processes can sell a seat twice. An edit and a
-cancellation are conditional updates too, whose filters re-check what they were decided
-on: a capacity never falls below the seats taken, a cancelled event takes no more seats.
-
-Every write to an event increments its `__v`, and events are never deleted, so the events'
-count and the sum of their `__v`s change whenever any event does: the `version` that lets
-each worker cache the event list (`listing.py`) when it has no current copy. Each worker
-also keeps a copy of the events, current within a second (`changes.py`): `recent` and
-`version` read it, and fall back to the database while it is not known to be current. A
-write by this worker puts the event as stored into its copy at once
-(`find_one_and_update`), so that this worker never answers from an event older than its
-own write; except a seat taken (the hot path, one `update_one`), which only makes the
-copy look freer than the event is (the next seat update's filter finds out) and changes
-the copy's generation, so pages are built again.
+Seats move only by `$inc`s whose filters re-check the rule, so no interleaving sells a
+seat twice; an edit and a cancellation re-check, in their filters, what they decided on.
+Each write also changes this worker's `generation()`, which its cached pages are keyed by.
 """
 
 import logging
+import threading
 
-from pymongo import ReturnDocument
+from flask import current_app
 
-from ..changes import Mirror, copied_or_read, mirror, own_write
 from ..db import get_db
 from ..errors import INVALID_DATA, MAX_ATTEMPTS, ApiError, KeptChanging
 
@@ -54,26 +42,26 @@ class RefundDeadlineAfterDate(ApiError):
         return {**super().body(), "errors": {"json": {"refundDeadline": [self.REASON]}}}
 
 
-def new_mirror():
-    """A worker's copy of the events (`changes.init_app`)."""
-    return Mirror("events")
+class Generation:
+    """A number this worker changes at each of its own writes to events."""
+
+    def __init__(self):
+        self.value, self.lock = 0, threading.Lock()
+
+    def bump(self):
+        with self.lock:
+            self.value += 1
 
 
-def mirrored():
-    return mirror("events")
+def generation():
+    """Changes whenever this worker writes an event: what it built from events before is stale."""
+    return current_app.extensions.setdefault("events_generation", Generation()).value
 
 
-def recent(event_id):
-    """The event as this worker's copy has it (at most `changes.FRESH_FOR` old), or as
-    stored when there is no current copy or it has no such event."""
-    return copied_or_read("events", event_id, get)
-
-
-def stored(event):
-    """`event`, as a write of this worker just left it, into this worker's copy."""
-    if event is not None:
-        own_write("events", event)
-    return event
+def written(result=None):
+    """After a write: this worker's pages built from events are stale. Returns `result`."""
+    current_app.extensions.setdefault("events_generation", Generation()).bump()
+    return result
 
 
 def max_per_user(event):
@@ -97,7 +85,7 @@ def create(*, default_currency, now, **fields):
         "__v": 0,
     }
     get_db().events.insert_one(event)
-    return stored(event)
+    return written(event)
 
 
 def get(event_id):
@@ -139,11 +127,10 @@ def edit(event_id, changes, *, now, approve=None):
             unchanged.update(date=event["date"], refundDeadline=event.get("refundDeadline"))
         if approve is not None:
             unchanged["__v"] = event["__v"]
-        done = get_db().events.find_one_and_update(
-            {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}},
-            return_document=ReturnDocument.AFTER)
-        if done is not None:
-            return stored(done)
+        done = get_db().events.update_one(
+            {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}})
+        if done.modified_count:
+            return written(get(event_id))
     raise KeptChanging(f"event {event_id}: not edited after {MAX_ATTEMPTS} attempts")
 
 
@@ -154,12 +141,11 @@ def mark_cancelled(event_id, *, now, reason=None):
     :return: whether this call cancelled it (exactly one of any number of callers does;
         False also when there is no such event).
     """
-    return stored(get_db().events.find_one_and_update(
+    return written(get_db().events.update_one(
         {"_id": event_id, **NOT_CANCELLED},
         {"$set": {"status": CANCELLED, "cancelledAt": now, "cancelReason": reason, "updatedAt": now},
          "$inc": {"__v": 1}},
-        return_document=ReturnDocument.AFTER,
-    )) is not None
+    ).modified_count == 1)
 
 
 def list_page(*, upcoming, page, limit, now):
@@ -191,21 +177,19 @@ def take_seats(event, quantity, *, now, after_start=False):
          "seatsTaken": {"$lte": capacity - quantity}, "price": event["price"], "currency": event["currency"]},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count
-    if not taken:
+    if not written(taken):
         return None
-    own_write("events")
     return {**event, "seatsTaken": event["seatsTaken"] + quantity, "__v": event["__v"] + 1, "updatedAt": now}
 
 
 def give_back_seats(event_id, quantity, *, now):
     """Return seats to an event; never below zero (a counter that would go there has
     drifted, which `flask reconcile` reports and repairs)."""
-    given_back = stored(get_db().events.find_one_and_update(
+    given_back = written(get_db().events.update_one(
         {"_id": event_id, "seatsTaken": {"$gte": quantity}},
         {"$inc": {"seatsTaken": -quantity, "__v": 1}, "$set": {"updatedAt": now}},
-        return_document=ReturnDocument.AFTER,
-    ))
-    if given_back is None:
+    ).modified_count)
+    if not given_back:
         log.warning("event %s: %d seats to give back but fewer are counted", event_id, quantity)
 
 
@@ -217,22 +201,10 @@ def seat_counters():
 def correct_seats(event, seats, *, now):
     """Set the counter of `event` (as read by `seat_counters`) to `seats`, only if the
     event is unchanged since it was read. :return: whether it was corrected."""
-    return stored(get_db().events.find_one_and_update(
+    return written(get_db().events.update_one(
         {"_id": event["_id"], "__v": event["__v"]},
         {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": now}},
-        return_document=ReturnDocument.AFTER,
-    )) is not None
-
-
-def version():
-    """A version of the events, as this worker knows them: it changes whenever any event
-    does. The generation of this worker's copy when it is current; else one read of the
-    database, `"<count>.<sum of __v>"`."""
-    copy = mirrored()
-    if copy is not None:
-        return f"copy-{copy.generation}"
-    totals = list(get_db().events.aggregate([{"$group": {"_id": None, "count": {"$sum": 1}, "v": {"$sum": "$__v"}}}]))
-    return f"{totals[0]['count']}.{totals[0]['v']}" if totals else "0.0"
+    ).modified_count == 1)
 
 
 def cancelled_ids():

@@ -33,18 +33,16 @@ class SeatLimit(ApiError):
 def take(event_id, quantity, *, now, after_start=False):
     """Take the seats in one conditional update of the event, or say why not.
 
-    The event is read (this worker's copy when it is current: `events.store.recent`), the
-    rule decided on what was read, and the update's filter re-checks it on the stored
-    event; when the event changed in between, it is read again from the database (a
-    bounded number of times). A refusal decided on the copy stands: the copy is at most
-    `changes.FRESH_FOR` old, an answer a buyer asking a moment earlier would have had.
+    The event is read, the rule decided on what was read, and the update's filter
+    re-checks it on the stored event; when the event changed in between, it is read
+    again (a bounded number of times).
     Lapsed holds are not released here: see `settlement.take_seats_releasing_lapsed_holds`.
 
     :param after_start: for the box office, which sells while the show is on.
     :return: the event with the seats taken.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken.
     """
-    event = events.store.recent(event_id)
+    event = events.store.get(event_id)
     for _ in range(MAX_ATTEMPTS):
         if event is None:
             raise EventNotFound()

@@ -25,6 +25,7 @@ from pymongo import monitoring
 
 from ticket_api import db, security
 from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port  # noqa: F401 (for the tests)
+from ticket_api.stores import events as event_store
 
 ROOT = Path(__file__).resolve().parent.parent  # the project's folder
 LAUNCHER = "ticket_api.dev.launcher"  # `python -m` it: what `make run` runs
@@ -78,6 +79,12 @@ def wait_for(condition, seconds=10, every=0.1):
 def documents(database):
     """How many documents each collection holds (what a refused request must not change)."""
     return {name: database[name].count_documents({}) for name in database.list_collection_names()}
+
+
+def pages_dropped(app):
+    """After a hand edit of events: `app`'s cached pages go, as after a write of its own."""
+    with app.app_context():
+        event_store.written()
 
 
 def security_claims_of(app, headers):

@@ -20,8 +20,8 @@ from support import (
     seats_taken,
     stored,
 )
-from ticket_api import tickets
 from ticket_api.db import utcnow
+from ticket_api.stores import tickets
 
 UNKNOWN_CODE = {"message": "No ticket has this code", "code": "unknown_code"}
 WRONG_EVENT = {"message": "This ticket is for another event", "code": "wrong_event"}
@@ -451,7 +451,7 @@ def test_a_holders_refund_claimed_between_a_scans_read_and_write_is_refused(app,
     holder's refund began would let someone in on a ticket being refunded."""
     def holders_refund_begins():
         with app.app_context():
-            return tickets.store.claim_give_back(db_id(paid), now=utcnow())
+            return tickets.claim_give_back(db_id(paid), now=utcnow())
 
     spied.arm(command_on("find", "tickets"), holders_refund_begins)
 

@@ -6,11 +6,11 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from support import browser_confirms, lapse, pay, reserve, signed, stored
-from ticket_api.tickets import codes
+from ticket_api.stores import tickets as codes
 
 
 def is_a_code(code):
-    return isinstance(code, str) and len(code) == codes.LENGTH and set(code) <= set(codes.ALPHABET)
+    return isinstance(code, str) and len(code) == codes.CODE_LENGTH and set(code) <= set(codes.CODE_ALPHABET)
 
 
 def test_ten_thousand_codes_are_unique_and_of_the_alphabet():
@@ -18,7 +18,7 @@ def test_ten_thousand_codes_are_unique_and_of_the_alphabet():
 
     assert len(set(made)) == 10_000
     assert all(is_a_code(code) for code in made)
-    assert not set(codes.ALPHABET) & set("01OILUV")
+    assert not set(codes.CODE_ALPHABET) & set("01OILUV")
 
 
 def test_the_database_refuses_a_code_twice_but_takes_tickets_without_one(database):

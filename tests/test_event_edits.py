@@ -13,7 +13,7 @@ from bson import ObjectId
 
 from support import command_on, db_id, in_days, lapse, pay, reserve, seats_taken, stored, wait_for
 from ticket_api.db import utcnow
-from ticket_api.events import store
+from ticket_api.stores import events as store
 
 CAPACITY_BELOW_SOLD = "capacity_below_sold"
 CANCELLED = {"message": "This event is cancelled", "code": "event_cancelled"}

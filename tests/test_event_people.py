@@ -10,8 +10,8 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from support import charge_refunded, db_id, lapse, pay, refund_at_stripe, reserve, stored
-from ticket_api import tickets
 from ticket_api.db import INDEXES
+from ticket_api.stores import tickets
 
 CSV_COLUMNS = ["Ticket ID", "Status", "Quantity", "Amount (minor units)", "Currency", "Holder username",
                "Holder name", "Holder email", "Created at", "Checked in at"]
@@ -117,7 +117,7 @@ def test_the_holder_is_read_from_the_database_without_the_password_hash(app, cli
     reserve(client, ada.headers, event)
 
     with app.app_context():
-        (ticket,) = tickets.store.list_for_event(database.events.find_one({"_id": db_id(event)}))
+        (ticket,) = tickets.list_for_event(database.events.find_one({"_id": db_id(event)}))
 
     assert ticket["holder"] == {**ada.holder, "_id": ObjectId(ada.holder["_id"])}
 

@@ -26,8 +26,8 @@ from support import (
     stored,
 )
 from ticket_api.db import utcnow
-from ticket_api.events.store import mark_cancelled
 from ticket_api.sales import seats, settlement
+from ticket_api.stores.events import mark_cancelled
 
 IN_PROGRESS = {"message": "A payment for this ticket is already in progress", "code": "payment_in_progress"}
 
@@ -91,7 +91,7 @@ def test_a_second_intent_for_a_paid_ticket_is_refunded_and_the_first_kept(
 def test_a_second_intent_for_a_ticket_paying_in_the_browser_is_refunded_and_the_first_still_pays(
     client, buyer, held, event, stand_in, database
 ):
-    """Bug: `tickets.store.confirm_paid`'s filter without its `paymentIntent` clause (B takes over
+    """Bug: `tickets.confirm_paid`'s filter without its `paymentIntent` clause (B takes over
     a ticket whose own intent A can still be paid: charged twice)."""
     started = pay(client, buyer, held, token=None)
     assert started.status_code == 202
@@ -174,7 +174,7 @@ def test_money_for_a_lapsed_hold_of_a_cancelled_event_is_refunded(app, client, b
 
 
 def test_a_refund_claimed_by_one_caller_is_not_made_again_by_another(app, spied, held, stand_in, database):
-    """Bug: `payments.store.claim_refund`'s filter without `"refund": None` (the second caller,
+    """Bug: `payments.claim_refund`'s filter without `"refund": None` (the second caller,
     arriving right after the first claimed, refunds too: the money goes back twice)."""
     stray = paid_elsewhere(stand_in, held, amount=100)
     ticket = stored(database, held)
@@ -196,7 +196,7 @@ def test_a_refund_claimed_by_one_caller_is_not_made_again_by_another(app, spied,
 
 @pytest.mark.usefixtures("others_hold")
 def test_a_refund_reported_twice_gives_the_seats_back_once(client, spied, buyer, held, event, database, stand_in):
-    """Bug: `tickets.store.mark_refunded`'s update filter without `"__v": ticket["__v"]` (the
+    """Bug: `tickets.mark_refunded`'s update filter without `"__v": ticket["__v"]` (the
     report that read the ticket before the other wrote gives its seats back a second time)."""
     paid = pay(client, buyer, held)
     assert paid.status_code == 200
@@ -250,7 +250,7 @@ def test_a_failed_payment_event_delivered_again_leaves_a_new_attempts_claim_alon
 def test_a_payment_retried_while_the_first_holds_the_claim_is_409_and_charges_once(
     client, spied, buyer, held, event, stand_in, database
 ):
-    """Bug: `tickets.store.claim_for_charge`'s filter without `**not_charging(now)` (the retry
+    """Bug: `tickets.claim_for_charge`'s filter without `**not_charging(now)` (the retry
     claims too and makes its own charge)."""
     spied.arm(is_update_of("tickets", "chargingSince"), lambda: pay(client, buyer, held))
 

@@ -10,8 +10,8 @@ from bson import ObjectId
 
 from support import command_on, lapse, reserve, seats_taken, stored
 from ticket_api.db import utcnow
-from ticket_api.events.store import give_back_seats
 from ticket_api.sales import settlement
+from ticket_api.stores.events import give_back_seats
 
 
 def test_a_seat_update_that_meets_a_started_event_takes_nothing(spied, auth, events, database):
@@ -61,7 +61,7 @@ def test_seats_taken_by_another_buyer_between_the_read_and_the_write_are_not_sol
 def test_a_lapsed_hold_released_by_two_workers_gives_its_seats_back_once(spied, app, client, auth, events, database):
     """The second worker read the lapsed hold before the first released it (a stale snapshot).
 
-    Bug: `tickets.store.expire`'s filter without `"status": "pending"`.
+    Bug: `tickets.expire`'s filter without `"status": "pending"`.
     """
     event = events.create(capacity=10)
     held = reserve(client, auth.user_headers(), event, quantity=2).json

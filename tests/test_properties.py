@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from support import PASSWORD, documents, in_days, lapse, refund_at_stripe
+from support import PASSWORD, documents, in_days, lapse, pages_dropped, refund_at_stripe
 
 OPERATORS = st.sampled_from(["$ne", "$gt", "$regex", "$where", "$exists", "$in", "$expr", "$set"])
 # Integers past 64 bits (the driver's limit), and text with what no field should take:
@@ -202,7 +202,7 @@ def test_any_query_is_a_4xx_or_a_success(client, auth):
 CAPACITY = 12
 
 
-def test_seats_always_add_up_whatever_happens(client, auth, events, database, stand_in):
+def test_seats_always_add_up_whatever_happens(app, client, auth, events, database, stand_in):
     event = events.create(capacity=CAPACITY, price=500)
     buyers = auth.many_user_headers(4)
 
@@ -216,6 +216,7 @@ def test_seats_always_add_up_whatever_happens(client, auth, events, database, st
             database.tickets.delete_many({})
             database.holdings.delete_many({})
             database.events.update_one({}, {"$set": {"seatsTaken": 0}})
+            pages_dropped(app)
             self.owners = {}
 
         def tickets(self, status):

@@ -115,3 +115,4 @@ def test_reservations_are_rate_limited_per_account(make_app, auth, events):
 
     assert statuses == [201, 201, 201, 429]
     assert reserve(limited, other, event).status_code == 201
+

@@ -10,8 +10,8 @@ from bson import ObjectId
 from flask_jwt_extended import create_refresh_token, decode_token
 
 from support import PASSWORD, bearer, command_on, db_id
-from ticket_api import auth as auth_package
 from ticket_api import db
+from ticket_api.stores import revoked_tokens
 
 NEW_PASSWORD = "a brand new horse"
 REVOKED = {"message": "Token has been revoked", "code": "unauthorized"}
@@ -313,8 +313,8 @@ def test_two_changes_recorded_out_of_order_keep_the_newer(app, database):
     user_id = ObjectId()
     later = db.utcnow() + timedelta(hours=1)
     with app.app_context():
-        auth_package.store.revoke_tokens_of_older_passwords(user_id, password_stamp=2000, expires_at=later)
-        auth_package.store.revoke_tokens_of_older_passwords(
+        revoked_tokens.revoke_tokens_of_older_passwords(user_id, password_stamp=2000, expires_at=later)
+        revoked_tokens.revoke_tokens_of_older_passwords(
             user_id, password_stamp=1000, expires_at=later - timedelta(minutes=1))
 
     record = database.revoked_tokens.find_one({"_id": f"password:{user_id}"})

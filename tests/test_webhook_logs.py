@@ -12,7 +12,7 @@ INTENT = {"id": "pi_x", "metadata": {"ticketId": "0" * 24}}
 
 @pytest.fixture
 def refusals(caplog):
-    caplog.set_level(logging.WARNING, logger="ticket_api.payments.gateway")
+    caplog.set_level(logging.WARNING, logger="ticket_api.stores.gateway")
     return caplog
 
 

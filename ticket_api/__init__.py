@@ -13,11 +13,11 @@ from .errors import register_error_handlers
 from .events import routes as event_routes
 from .extensions import JSONProvider, api, cors, jwt, limiter
 from .health import routes as health_routes
-from .payments import gateway
 from .payments import routes as payment_routes
 from .proxy import TrustedProxyFix
 from .schemas import ObjectIdField
 from .security import BEARER_SCHEME, init_jwt
+from .stores import gateway
 from .tickets import routes as ticket_routes
 
 ROUTE_GROUPS = (auth_routes, event_routes, ticket_routes, payment_routes, door_routes, health_routes)

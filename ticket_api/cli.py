@@ -2,15 +2,15 @@
 
 import click
 
-from . import auth
-from .auth.store import ADMIN, ROLES
 from .db import utcnow
 from .sales.reconcile import MAX_SETTLE_SECONDS, SETTLE_SECONDS, find_drifts, give_missing_codes, settle_with_stripe
+from .stores import users
+from .stores.users import ADMIN, ROLES
 
 
 def give_role(email, role):
     """:raise click.ClickException: nobody has this email."""
-    user = auth.store.set_role(email, role, now=utcnow())
+    user = users.set_role(email, role, now=utcnow())
     if user is None:
         raise click.ClickException(f"no user with email {email.lower()}: sign up first")
     return user

@@ -57,7 +57,7 @@ INDEXES = {
         IndexModel("expiresAt", expireAfterSeconds=0, name="expires_ttl"),
     ],
     "holdings": [
-        # One account's seats for one event, by the fields of its `_id` (`tickets.store.held_by`).
+        # One account's seats for one event, by the fields of its `_id` (`holdings.held_by`).
         IndexModel([("_id.event", ASCENDING), ("_id.user", ASCENDING), ("seats", ASCENDING)], name="by_account"),
     ],
     "checkins": [

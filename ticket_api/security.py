@@ -20,9 +20,9 @@ from bson import ObjectId
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt_identity, verify_jwt_in_request
 
-from . import auth
-from .auth.store import ADMIN, DOOR, UserGone
 from .errors import ApiError
+from .stores import revoked_tokens, users
+from .stores.users import ADMIN, DOOR, UserGone
 
 ADMINS_ONLY = "Admins only"
 DOOR_STAFF_ONLY = "Door staff and admins only"
@@ -90,7 +90,7 @@ def well_formed(claims):
 
 def revoke(token_claims):
     """Refuse this token from now on, everywhere: its id stays in the database until it expires."""
-    auth.store.revoke_token(token_claims["jti"], expires_at=datetime.fromtimestamp(token_claims["exp"], UTC))
+    revoked_tokens.revoke_token(token_claims["jti"], expires_at=datetime.fromtimestamp(token_claims["exp"], UTC))
 
 
 def revoke_tokens_of_older_passwords(user_id, *, changed_at):
@@ -98,7 +98,7 @@ def revoke_tokens_of_older_passwords(user_id, *, changed_at):
     before, until the last of them has expired anyway. (Refresh tokens are checked against
     the user, by `check_password_unchanged`.)"""
     lifetime = timedelta(seconds=current_app.config["JWT_ACCESS_TOKEN_EXPIRES"])
-    auth.store.revoke_tokens_of_older_passwords(user_id, password_stamp=stamp(changed_at),
+    revoked_tokens.revoke_tokens_of_older_passwords(user_id, password_stamp=stamp(changed_at),
                                                 expires_at=changed_at + lifetime)
 
 
@@ -107,7 +107,7 @@ def current_user():
 
     :raise UserGone: the token is valid but its user has been deleted since.
     """
-    user = auth.store.get(get_jwt_identity())
+    user = users.get(get_jwt_identity())
     if user is None:
         raise UserGone()
     return user
@@ -177,7 +177,7 @@ def init_jwt(jwt):
     @jwt.token_in_blocklist_loader
     def is_revoked(jwt_header, jwt_payload):
         """Revoked at logout; or an access token of a password changed since (module docstring)."""
-        token_revoked, current_stamp = auth.store.revocations(jwt_payload["jti"], jwt_payload["sub"])
+        token_revoked, current_stamp = revoked_tokens.revocations(jwt_payload["jti"], jwt_payload["sub"])
         issued_under_older_password = (
             jwt_payload["type"] == "access" and current_stamp is not None
             and jwt_payload.get(PASSWORD_STAMP) != current_stamp

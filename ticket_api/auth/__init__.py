@@ -1,4 +1,2 @@
 """Accounts: sign up, log in, refresh, log out, the caller's account, password and own
-tickets (`routes.py`); the users and revoked tokens (`store.py`)."""
-
-from . import store  # noqa: F401  (auth.store, for the layers below the routes)
+tickets (`routes.py`), and the lockout of repeated failed logins (`failed_logins.py`)."""

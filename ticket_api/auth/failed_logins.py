@@ -4,7 +4,7 @@ keep its owner out by failing logins from their own address. A wrong current pas
 `POST /auth/password` is counted here too, as a failed login of the account's email.
 
 Each attempt is counted before its password is checked, by one conditional write per
-limit (`store.count_login_attempt`), and given back when the login succeeds. Counting
+limit (`login_attempts.count_login_attempt`), and given back when the login succeeds. Counting
 after the answer (flask-limiter's `deduct_when`) let a burst of wrong passwords sent all
 at once pass: each was checked before any had been counted.
 """
@@ -17,7 +17,7 @@ import limits
 from flask import current_app
 
 from ..errors import ApiError
-from . import store
+from ..stores import login_attempts
 
 
 class TooManyFailedLogins(ApiError):
@@ -40,7 +40,7 @@ class Attempt:
     def forget(self):
         """The login succeeded: it counts against none of its limits."""
         for key, attempt_id in self.counted:
-            store.forget_login_attempt(key, attempt_id)
+            login_attempts.forget_login_attempt(key, attempt_id)
 
 
 def count(email, address, *, now):
@@ -56,10 +56,10 @@ def count(email, address, *, now):
         for limit in limits.parse_many(setting):
             limit_key = f"{key} {limit.amount}/{limit.get_expiry()}s"
             window = timedelta(seconds=limit.get_expiry())
-            attempt_id = store.count_login_attempt(limit_key, limit=limit.amount, window=window, now=now)
+            attempt_id = login_attempts.count_login_attempt(limit_key, limit=limit.amount, window=window, now=now)
             if attempt_id is None:
                 Attempt(tuple(counted)).forget()
-                free_at = store.login_attempts_free_at(limit_key, limit=limit.amount, window=window)
+                free_at = login_attempts.login_attempts_free_at(limit_key, limit=limit.amount, window=window)
                 raise TooManyFailedLogins(limit, (free_at or now + window) - now)
             counted.append((limit_key, attempt_id))
     return Attempt(tuple(counted))

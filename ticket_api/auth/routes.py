@@ -4,14 +4,15 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from jwt import InvalidTokenError
 
-from .. import security, tickets
+from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
 from ..sales import settlement
 from ..schemas import TOTAL_COUNT_HEADER, MessageSchema
+from ..stores import tickets, users
 from ..tickets.schemas import TicketSchema
-from . import failed_logins, store
+from . import failed_logins
 from .schemas import (
     LoginResultSchema,
     LoginSchema,
@@ -38,7 +39,7 @@ class UsernameReserved(ApiError):
     status_code, message, code = 409, "This username is reserved", "username_reserved"
 
 
-class UnknownEmail(store.UserGone):
+class UnknownEmail(users.UserGone):
     """A login for an email nobody signed up with: answered as a deleted user is."""
 
 
@@ -59,8 +60,8 @@ def signup(fields):
         raise UsernameReserved()
     password_hash = security.hash_password(fields.pop("password"))
     try:
-        return store.create(password_hash=password_hash, now=utcnow(), **fields)
-    except store.UserExists:
+        return users.create(password_hash=password_hash, now=utcnow(), **fields)
+    except users.UserExists:
         raise UserTaken() from None
 
 
@@ -75,7 +76,7 @@ def signup(fields):
 def login(credentials):
     """Exchange email and password for an access token and a refresh token."""
     attempt = failed_logins.count(credentials["email"], get_remote_address(), now=utcnow())
-    user = store.get_by_email(credentials["email"])
+    user = users.get_by_email(credentials["email"])
     if user is None:
         raise UnknownEmail()
     if not security.password_matches(credentials["password"], user["passwordHash"]):
@@ -135,7 +136,7 @@ def claims_of(token):
 @jwt_required(refresh=True)
 @bp.response(201, TokenSchema)
 @bp.error(401, security.TOKEN_REVOKED, "Expired, revoked, not a refresh token, or issued before the password changed")
-@bp.raises(store.UserGone)
+@bp.raises(users.UserGone)
 @bp.doc(operationId="refreshToken", security=security.BEARER_AUTH)
 def refresh():
     """Exchange the refresh token sent as the bearer token for a new access token."""
@@ -176,7 +177,7 @@ def change_password(fields):
         raise InvalidCredentials()
     attempt.forget()
     new_hash = security.hash_password(fields["newPassword"])
-    if not store.change_password(user["_id"], old_hash=user["passwordHash"], new_hash=new_hash, now=now):
+    if not users.change_password(user["_id"], old_hash=user["passwordHash"], new_hash=new_hash, now=now):
         raise InvalidCredentials()  # changed meanwhile: the password given is no longer the current one
     security.revoke_tokens_of_older_passwords(user["_id"], changed_at=now)
     return PASSWORD_CHANGED
@@ -195,6 +196,6 @@ def my_tickets(page):
     """
     user = security.current_user()
     settlement.release_lapsed_holds(now=utcnow())
-    owned = tickets.store.list_for_user(user["_id"], **page)
-    total = tickets.store.count_for_user(user["_id"]) if page else len(owned)
+    owned = tickets.list_for_user(user["_id"], **page)
+    total = tickets.count_for_user(user["_id"]) if page else len(owned)
     return owned, 200, {"X-Total-Count": str(total)}

@@ -1,2 +1,2 @@
-"""The door: tickets checked in by door staff and admins (`routes.py`, `checkin.py`); every
-scan, for an event's recent ones (`store.py`)."""
+"""The door: tickets checked in by door staff and admins, the door's counts and the door
+page (`routes.py`, `page/`)."""

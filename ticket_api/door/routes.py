@@ -7,8 +7,8 @@ from flask_jwt_extended import get_jwt_identity
 from .. import security
 from ..db import utcnow
 from ..extensions import Blueprint, limiter
-from ..sales.seats import EventNotFound
-from . import checkin
+from ..sales import checkin
+from ..stores.events import EventNotFound
 from .schemas import AdmissionSchema, CheckinSchema, DoorCountsSchema, RefusalSchema
 
 # The page's script and style are the blueprint's static files, at /door/assets/ (not

@@ -1,5 +1,5 @@
 """What `GET /events` and `GET /events/<id>` show, cached by each worker for at most
-`MAX_AGE`, dropped at once by its own writes to events (`store.generation()`) and once a
+`MAX_AGE`, dropped at once by its own writes to events (`events.generation()`) and once a
 hold it counted may lapse. The ETag is a hash of what is sent, the same in every worker.
 Nothing here decides a seat: taking seats reads the stored event.
 """
@@ -15,9 +15,8 @@ from functools import cached_property
 
 from flask import current_app
 
-from .. import tickets
 from ..sales import settlement
-from . import store
+from ..stores import events, tickets
 from .schemas import EventSchema
 
 MAX_AGE = 0.5  # seconds: another worker's change is shown within this
@@ -94,13 +93,13 @@ def page(*, upcoming, page, limit, now):
 
     def build():
         settlement.release_lapsed_holds(now=now)
-        generation = store.generation()  # after releasing, which bumps it
-        next_lapse = tickets.store.next_lapse()
-        events, total = store.list_page(upcoming=upcoming, page=page, limit=limit, now=now)
-        body = json.dumps(EVENTS.dump(events), separators=(",", ":")).encode()
+        generation = events.generation()  # after releasing, which bumps it
+        next_lapse = tickets.next_lapse()
+        shown, total = events.list_page(upcoming=upcoming, page=page, limit=limit, now=now)
+        body = json.dumps(EVENTS.dump(shown), separators=(",", ":")).encode()
         return Page(body, total, generation, next_lapse, time.monotonic())
 
-    built = cache.page((store.generation(), upcoming, page, limit), now, build)
+    built = cache.page((events.generation(), upcoming, page, limit), now, build)
     return built.body, built.total, built.etag
 
 
@@ -119,11 +118,11 @@ def event(event_id, *, now):
     there is no such event (and then nothing is kept)."""
     kept = current_app.extensions.setdefault("events_kept", {})  # one per app and database
     entry = kept.get(event_id)
-    if entry is not None and entry.generation == store.generation() and entry.fresh(now):
+    if entry is not None and entry.generation == events.generation() and entry.fresh(now):
         return entry.event
     settlement.release_lapsed_holds(now=now, event_id=event_id)
-    generation = store.generation()  # before reading: a write meanwhile makes the next request read again
-    shown = store.get(event_id)
+    generation = events.generation()  # before reading: a write meanwhile makes the next request read again
+    shown = events.get(event_id)
     if shown is not None:
-        kept[event_id] = KeptEvent(shown, generation, tickets.store.next_lapse(), time.monotonic())
+        kept[event_id] = KeptEvent(shown, generation, tickets.next_lapse(), time.monotonic())
     return shown

@@ -2,15 +2,16 @@ from flask import Response, current_app, request
 from flask_smorest.exceptions import PreconditionFailed
 from werkzeug.datastructures import MIMEAccept
 
-from .. import security, tickets
-from ..auth.store import UserGone
+from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint
 from ..sales import cancellation, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER
+from ..stores import events, tickets
+from ..stores.users import UserGone
 from ..tickets.schemas import EventTicketsQuerySchema, TicketWithHolderSchema
-from . import listing, store, tickets_csv
+from . import listing, tickets_csv
 from .schemas import (
     BoxOfficeSaleSchema,
     EventCancelledSchema,
@@ -59,7 +60,7 @@ def list_events(query):
 @bp.route("/<objectid:event_id>")
 @bp.etag
 @bp.response(200, EventSchema)
-@bp.raises(seats.EventNotFound)
+@bp.raises(events.EventNotFound)
 @bp.doc(operationId="getEvent", security=security.PUBLIC)
 def get_event(event_id):
     """Get one event, with the seats left.
@@ -69,7 +70,7 @@ def get_event(event_id):
     """
     event = listing.event(event_id, now=utcnow())
     if event is None:
-        raise seats.EventNotFound()
+        raise events.EventNotFound()
     return event
 
 
@@ -81,7 +82,7 @@ def get_event(event_id):
 @bp.doc(operationId="createEvent", security=security.BEARER_AUTH)
 def create_event(fields):
     """Create an event (admins)."""
-    return store.create(default_currency=current_app.config["DEFAULT_CURRENCY"], now=utcnow(), **fields)
+    return events.create(default_currency=current_app.config["DEFAULT_CURRENCY"], now=utcnow(), **fields)
 
 
 @bp.route("/<objectid:event_id>", methods=["PATCH"])
@@ -89,11 +90,11 @@ def create_event(fields):
 @bp.etag
 @bp.arguments(EventEditSchema)
 @bp.response(200, EventSchema)
-@bp.raises(store.RefundDeadlineAfterDate, description="The `refundDeadline` would be after the stored `date`")
+@bp.raises(events.RefundDeadlineAfterDate, description="The `refundDeadline` would be after the stored `date`")
 @bp.raises(*security.ADMIN_REFUSALS)
-@bp.raises(seats.EventNotFound)
-@bp.raises(store.EventCancelled)
-@bp.raises(store.CapacityBelowSold(240), description="Fewer seats than are already held and sold")
+@bp.raises(events.EventNotFound)
+@bp.raises(events.EventCancelled)
+@bp.raises(events.CapacityBelowSold(240), description="Fewer seats than are already held and sold")
 @bp.raises(StaleEdit)
 @bp.doc(operationId="editEvent", security=security.BEARER_AUTH)
 def edit_event(changes, event_id):
@@ -106,9 +107,9 @@ def edit_event(changes, event_id):
     now = utcnow()
     settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
     approve = still_as_read if request.if_match else None
-    event = store.edit(event_id, changes, now=now, approve=approve)
+    event = events.edit(event_id, changes, now=now, approve=approve)
     if event is None:
-        raise seats.EventNotFound()
+        raise events.EventNotFound()
     return event
 
 
@@ -118,7 +119,7 @@ def edit_event(changes, event_id):
 @bp.response(200, EventCancelledSchema)
 @bp.alt_response(202, schema=EventCancelledSchema, description="Cancelled; some refunds are still to be made")
 @bp.raises(*security.ADMIN_REFUSALS)
-@bp.raises(seats.EventNotFound)
+@bp.raises(events.EventNotFound)
 @bp.doc(operationId="cancelEvent", security=security.BEARER_AUTH)
 def cancel_event(fields, event_id):
     """Cancel an event for good (admins).
@@ -140,7 +141,7 @@ def cancel_event(fields, event_id):
                  description="As `Accept` asks: a page of the tickets as JSON (the default; the total in "
                  "`X-Total-Count`), or with `Accept: text/csv` every matching ticket as a CSV file to download")
 @bp.raises(*security.ADMIN_REFUSALS)
-@bp.raises(seats.EventNotFound)
+@bp.raises(events.EventNotFound)
 @bp.doc(operationId="listEventTickets", security=security.BEARER_AUTH)
 def list_event_tickets(query, event_id):
     """List an event's tickets with their holders (admins).
@@ -151,16 +152,16 @@ def list_event_tickets(query, event_id):
     """
     event = event_as_now(event_id)
     if wants_csv():
-        return tickets_csv.response(event_id, tickets.store.list_for_event(event, status=query.get("status")))
-    total = tickets.store.count_for_event(event_id, status=query.get("status"))
-    return tickets.store.list_for_event(event, **query), 200, {"X-Total-Count": str(total)}
+        return tickets_csv.response(event_id, tickets.list_for_event(event, status=query.get("status")))
+    total = tickets.count_for_event(event_id, status=query.get("status"))
+    return tickets.list_for_event(event, **query), 200, {"X-Total-Count": str(total)}
 
 
 @bp.route("/<objectid:event_id>/summary")
 @security.admin_required
 @bp.response(200, EventSummarySchema)
 @bp.raises(*security.ADMIN_REFUSALS)
-@bp.raises(seats.EventNotFound)
+@bp.raises(events.EventNotFound)
 @bp.doc(operationId="getEventSummary", security=security.BEARER_AUTH)
 def event_summary(event_id):
     """Count an event's seats, tickets and money (admins).
@@ -168,7 +169,7 @@ def event_summary(event_id):
     Seats held, sold, left and admitted at the door; tickets by status; money in the
     event's currency's minor unit.
     """
-    return tickets.store.summary(event_as_now(event_id))
+    return tickets.summary(event_as_now(event_id))
 
 
 def wants_csv():
@@ -182,9 +183,9 @@ def wants_csv():
 def event_as_now(event_id):
     """The event, its lapsed holds released first (as every read of seats does); else a 404."""
     settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
-    event = store.get(event_id)
+    event = events.get(event_id)
     if event is None:
-        raise seats.EventNotFound()
+        raise events.EventNotFound()
     return event
 
 
@@ -201,9 +202,9 @@ def still_as_read(event):
 @bp.arguments(BoxOfficeSaleSchema)
 @bp.response(201, TicketWithHolderSchema)
 @bp.raises(*security.ADMIN_REFUSALS)
-@bp.raises(seats.EventNotFound)
+@bp.raises(events.EventNotFound)
 @bp.raises(UserGone, description="No account has this `email` (give a `name` for a walk-in)")
-@bp.raises(seats.SoldOut, seats.EventCancelled)
+@bp.raises(seats.SoldOut, events.EventCancelled)
 @bp.doc(operationId="sellAtBoxOffice", security=security.BEARER_AUTH)
 def sell_at_box_office(sale, event_id):
     """Sell seats for cash, or give them, at the box office (admins).

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 
-from ..auth.schemas import LowercaseEmail
+from ..emails import LowercaseEmail
 from ..schemas import DocumentSchema, PageQuerySchema, ReplySchema, Schema, StrictInteger, UtcDateTime, UtcInput
-from .store import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
+from ..stores.events import CANCELLED, DEFAULT_MAX_PER_USER, SCHEDULED, RefundDeadlineAfterDate, max_per_user, status_of
 
 MAX_CAPACITY = 1_000_000
 MAX_PER_USER = 100
@@ -91,7 +91,7 @@ class EventCreateSchema(Schema):
     @ma.validates_schema
     def refund_deadline_not_after_date(self, event, **kwargs):
         """Against the date sent; an edit that sends only one of them is checked against
-        the other as stored (`store.edit`)."""
+        the other as stored (`events.edit`)."""
         if event.get("refundDeadline") is not None and "date" in event and event["refundDeadline"] > event["date"]:
             raise ma.ValidationError(RefundDeadlineAfterDate.REASON, "refundDeadline")
 

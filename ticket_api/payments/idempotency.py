@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..db import utcnow
 from ..errors import ApiError, http_error_response
-from . import store
+from ..stores import idempotency_keys
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -59,7 +59,7 @@ def idempotent(view):
             finish(key_id, status, body)
             raise
         except Exception:
-            store.drop_key(key_id)
+            idempotency_keys.drop_key(key_id)
             raise
         finish(key_id, response.status_code, response.get_json())
         return response
@@ -78,7 +78,7 @@ def start(key_id, request_fingerprint):
     :raise KeyInUse: the first request under this key is still running.
     :raise KeyReused: the key came with a different body.
     """
-    stored = store.claim_key(key_id, request_fingerprint, now=utcnow(), keep_for=KEEP_FOR)
+    stored = idempotency_keys.claim_key(key_id, request_fingerprint, now=utcnow(), keep_for=KEEP_FOR)
     if stored is None:
         return None
     if stored["fingerprint"] != request_fingerprint:
@@ -90,6 +90,6 @@ def start(key_id, request_fingerprint):
 
 def finish(key_id, status, body):
     if status >= 500:
-        store.drop_key(key_id)
+        idempotency_keys.drop_key(key_id)
     else:
-        store.keep_reply(key_id, status, body)
+        idempotency_keys.keep_reply(key_id, status, body)

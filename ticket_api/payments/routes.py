@@ -4,7 +4,7 @@ from .. import security
 from ..db import utcnow
 from ..extensions import Blueprint
 from ..sales import checkout, settlement, webhooks
-from . import gateway
+from ..stores import gateway
 from .idempotency import KeyInUse, KeyReused, KeyTooLong, idempotent
 from .schemas import PaymentActionSchema, PaymentResultSchema, PaymentSchema, WebhookReceiptSchema
 

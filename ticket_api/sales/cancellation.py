@@ -12,8 +12,8 @@ called).
 import logging
 import time
 
-from .. import events, payments, tickets
 from ..errors import ApiError
+from ..stores import events, gateway, tickets
 from . import seats, settlement
 from .settlement import PaymentInProgress
 
@@ -58,8 +58,8 @@ def cancel(ticket, *, by_staff, now):
     """
     if ticket["status"] == "pending":
         if give_up_hold(ticket, now=now):
-            return tickets.store.get_with_event(ticket["_id"])
-        ticket = tickets.store.get(ticket["_id"])  # paid meanwhile: then it is refunded, as a paid one
+            return tickets.get_with_event(ticket["_id"])
+        ticket = tickets.get(ticket["_id"])  # paid meanwhile: then it is refunded, as a paid one
     if ticket["status"] != "confirmed":
         raise NotCancellable(ticket["status"])
     if not by_staff:
@@ -67,15 +67,15 @@ def cancel(ticket, *, by_staff, now):
     if ticket.get("paymentIntent"):
         refund(ticket, by_holder=not by_staff, now=now)
     elif not cancel_unpaid(ticket, now=now, unless_checked_in=not by_staff):
-        raise why_not_given_back(tickets.store.get(ticket["_id"]))  # changed, or scanned, since it was read
-    return tickets.store.get_with_event(ticket["_id"])
+        raise why_not_given_back(tickets.get(ticket["_id"]))  # changed, or scanned, since it was read
+    return tickets.get_with_event(ticket["_id"])
 
 
 def check_holder_may_cancel(ticket, *, now):
     if ticket.get("checkedInAt"):
         raise CheckedIn()
     if ticket.get("paymentIntent"):
-        deadline = events.store.get(ticket["event"]).get("refundDeadline")
+        deadline = events.get(ticket["event"]).get("refundDeadline")
         if deadline is None or now > deadline:
             raise RefundNotAllowed()
 
@@ -87,8 +87,8 @@ def give_up_hold(ticket, *, now):
     :return: whether it was given up (False: it is no longer pending, so no longer a hold).
     :raise PaymentInProgress: a charge for it is running.
     """
-    if not tickets.store.cancel_hold(ticket, now=now):
-        if tickets.store.get(ticket["_id"])["status"] == "pending":
+    if not tickets.cancel_hold(ticket, now=now):
+        if tickets.get(ticket["_id"])["status"] == "pending":
             raise PaymentInProgress()  # the write missed a pending ticket: a charge began
         return False
     seats.give_back(ticket, now=now)
@@ -100,16 +100,16 @@ def give_up_hold(ticket, *, now):
 def refund(ticket, *, by_holder, now):
     """Refund the ticket in full; for its holder, only while no scan admitted it: the ticket
     is claimed first, in one write that requires it not checked in, and admits no one
-    while the refund runs (`tickets.store.claim_give_back`)."""
-    if by_holder and not tickets.store.claim_give_back(ticket["_id"], now=now):
-        raise why_not_given_back(tickets.store.get(ticket["_id"]))
+    while the refund runs (`tickets.claim_give_back`)."""
+    if by_holder and not tickets.claim_give_back(ticket["_id"], now=now):
+        raise why_not_given_back(tickets.get(ticket["_id"]))
     try:
         refunded = refund_in_full(ticket, now=now)
     finally:
         if by_holder:
-            tickets.store.drop_give_back(ticket["_id"])  # refunded, or not: then it admits again
+            tickets.drop_give_back(ticket["_id"])  # refunded, or not: then it admits again
     if not refunded:
-        raise why_not_given_back(tickets.store.get(ticket["_id"]))
+        raise why_not_given_back(tickets.get(ticket["_id"]))
 
 
 def why_not_given_back(current):
@@ -129,7 +129,7 @@ def refund_in_full(ticket, *, now):
 def cancel_unpaid(ticket, *, now, unless_checked_in=False):
     """A confirmed ticket no card paid for -> cancelled, its seats back (`unless_checked_in`:
     only if not scanned at the door, decided in the same write). :return: whether this call did it."""
-    if not tickets.store.cancel_unpaid(ticket["_id"], now=now, unless_checked_in=unless_checked_in):
+    if not tickets.cancel_unpaid(ticket["_id"], now=now, unless_checked_in=unless_checked_in):
         return False
     seats.give_back(ticket, now=now)
     return True
@@ -143,12 +143,12 @@ def cancel_event(event_id, *, reason, now):
     :return: the event, and how many of its tickets are still to settle.
     :raise EventNotFound: no such event.
     """
-    if events.store.get(event_id) is None:
-        raise seats.EventNotFound()
-    if events.store.mark_cancelled(event_id, now=now, reason=reason):
+    if events.get(event_id) is None:
+        raise events.EventNotFound()
+    if events.mark_cancelled(event_id, now=now, reason=reason):
         log.warning("event %s cancelled", event_id)
     pending = settle_cancelled_event(event_id, now=now)
-    return events.store.get(event_id), pending
+    return events.get(event_id), pending
 
 
 def settle_cancelled_event(event_id, *, now):
@@ -162,9 +162,9 @@ def settle_cancelled_event(event_id, *, now):
     :return: how many of its tickets are still pending or confirmed.
     """
     paid, intents_to_cancel = [], 0
-    for ticket in tickets.store.holding_for_event(event_id):
+    for ticket in tickets.holding_for_event(event_id):
         if ticket["status"] == "pending":
-            if tickets.store.cancel_hold(ticket, now=now):  # not while a charge runs: it is settled later
+            if tickets.cancel_hold(ticket, now=now):  # not while a charge runs: it is settled later
                 seats.give_back(ticket, now=now)
                 intents_to_cancel += bool(ticket.get("paymentIntent"))
         elif ticket.get("paymentIntent"):
@@ -173,7 +173,7 @@ def settle_cancelled_event(event_id, *, now):
             cancel_unpaid(ticket, now=now)
     if refund_while_stripe_answers(paid, now=now) and intents_to_cancel:
         settlement.cancel_unsettled_intents(limit=intents_to_cancel)
-    return tickets.store.count_holding_for_event(event_id)
+    return tickets.count_holding_for_event(event_id)
 
 
 def refund_while_stripe_answers(paid, *, now):
@@ -184,7 +184,7 @@ def refund_while_stripe_answers(paid, *, now):
             return True
         try:
             refund_in_full(ticket, now=now)
-        except payments.gateway.ProviderUnavailable:
+        except gateway.ProviderUnavailable:
             log.warning("Stripe unavailable: refunds of cancelled tickets left for later")
             return False
         except ApiError as error:

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
-from .. import payments, tickets
 from ..db import utcnow
 from ..errors import ApiError
+from ..stores import card_declines, gateway, tickets
 from . import settlement
 
 
@@ -72,29 +72,29 @@ def pay(*, ticket_id, user_id, amount, token, now):
         PaymentInProgress, TooManyAttempts; the gateway's CardDeclined, StripeRefused and
         ProviderUnavailable; RefundedSeatsGone.
     """
-    claimed = tickets.store.claim_for_charge(ticket_id, user_id, amount, now=now)
+    claimed = tickets.claim_for_charge(ticket_id, user_id, amount, now=now)
     if claimed is None:
-        raise why_not_payable(tickets.store.get(ticket_id), user_id, amount, now)
+        raise why_not_payable(tickets.get(ticket_id), user_id, amount, now)
     if too_many_declines(ticket_id, user_id, now=now):
-        tickets.store.drop_charge_claim(ticket_id, now=now)
+        tickets.drop_charge_claim(ticket_id, now=now)
         raise TooManyAttempts()
     try:
         intent = existing_or_new_intent(claimed, now=now)
         if token and intent.status != "succeeded":  # succeeded: paid in the browser, not yet settled
             attempt_key = f"ticket-{ticket_id}-attempt-{claimed['paymentAttempt']}"
-            intent = payments.gateway.confirm_intent(intent.id, payments.gateway.payment_method_for(token), attempt_key)
-    except payments.gateway.CardDeclined as declined:
+            intent = gateway.confirm_intent(intent.id, gateway.payment_method_for(token), attempt_key)
+    except gateway.CardDeclined as declined:
         declined_at = utcnow()
-        payments.store.record_decline(ticket_id=ticket_id, user_id=user_id, now=declined_at)
-        tickets.store.end_charge(ticket_id, error=declined.message, now=declined_at)
+        card_declines.record_decline(ticket_id=ticket_id, user_id=user_id, now=declined_at)
+        tickets.end_charge(ticket_id, error=declined.message, now=declined_at)
         raise
     except Exception:  # the attempt is over: a success it hid is settled by the poll, webhook or release
         with suppress(PyMongoError):  # the database may be why we are here
-            tickets.store.end_charge(ticket_id, now=utcnow())
+            tickets.end_charge(ticket_id, now=utcnow())
         raise
     if intent.status == "succeeded":  # settled at the time Stripe answered, which may be a while after `now`
         return Payment(intent.id, paid=True, ticket=settlement.settle(intent, now=utcnow()))
-    tickets.store.end_charge(ticket_id, now=utcnow())
+    tickets.end_charge(ticket_id, now=utcnow())
     return Payment(intent.id, paid=False, client_secret=intent.client_secret,
                    needs_authentication=intent.status == "requires_action")
 
@@ -106,11 +106,11 @@ def too_many_declines(ticket_id, user_id, *, now):
     attempts of one account on several tickets at the same moment may each pass the count.
     """
     since = now - DECLINE_WINDOW
-    by_account = payments.store.declines_of_user_since(since, user_id=user_id)
+    by_account = card_declines.declines_of_user_since(since, user_id=user_id)
     if by_account < DECLINES_PER_TICKET:  # a ticket's declines are its owner's: fewer still, no need to count them
         return False
     return (by_account >= DECLINES_PER_ACCOUNT
-            or payments.store.declines_since(since, ticket_id=ticket_id) >= DECLINES_PER_TICKET)
+            or card_declines.declines_since(since, ticket_id=ticket_id) >= DECLINES_PER_TICKET)
 
 
 def why_not_payable(ticket, user_id, amount, now):
@@ -128,12 +128,12 @@ def why_not_payable(ticket, user_id, amount, now):
 def existing_or_new_intent(ticket, *, now):
     """The ticket's one PaymentIntent: created (and recorded on the ticket) on first use."""
     if ticket.get("paymentIntent"):
-        return payments.gateway.retrieve_intent(ticket["paymentIntent"])
-    intent = payments.gateway.create_intent(
+        return gateway.retrieve_intent(ticket["paymentIntent"])
+    intent = gateway.create_intent(
         amount=ticket["amount"],
         currency=ticket["currency"],
         metadata={"ticketId": str(ticket["_id"]), "userId": str(ticket["user"])},
         idempotency_key=f"ticket-{ticket['_id']}-intent",
     )
-    tickets.store.set_intent(ticket["_id"], intent.id, now=now)
+    tickets.set_intent(ticket["_id"], intent.id, now=now)
     return intent

@@ -7,8 +7,8 @@ from datetime import timedelta
 from bson import ObjectId
 from pymongo.errors import PyMongoError
 
-from .. import auth, events, tickets
 from ..errors import ApiError
+from ..stores import events, tickets, users
 from . import seats, settlement
 
 
@@ -36,16 +36,16 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
                         amount=event["price"] * quantity, paid_with="free" if free else None,
                         expires_at=None if free else now + timedelta(minutes=hold_minutes))
     try:
-        role = auth.store.role_of(user_id)
+        role = users.role_of(user_id)
         if role is None:
-            raise auth.store.UserGone()
-        if role == auth.store.DOOR:
+            raise users.UserGone()
+        if role == users.DOOR:
             raise DoorStaffDoNotBuy()
-        settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.store.max_per_user(event), now=now)
-    except (auth.store.UserGone, DoorStaffDoNotBuy, seats.SeatLimit, PyMongoError):
+        settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.max_per_user(event), now=now)
+    except (users.UserGone, DoorStaffDoNotBuy, seats.SeatLimit, PyMongoError):
         # No ticket was stored: the seats go back. (A count written before its reply was
         # lost stays too high, the safe side, until `reconcile` corrects it.)
-        events.store.give_back_seats(event_id, quantity, now=now)
+        events.give_back_seats(event_id, quantity, now=now)
         raise
     return {**store(ticket, now=now), "event": event}
 
@@ -59,9 +59,9 @@ def sell_at_box_office(*, event_id, quantity, paid_with, email=None, walk_in=Non
     :return: the ticket, with its event and its holder (the walk-in, or the user's account).
     :raise UserGone: no user has `email`; EventNotFound, EventCancelled, SoldOut.
     """
-    user = None if walk_in else auth.store.get_by_email(email)
+    user = None if walk_in else users.get_by_email(email)
     if walk_in is None and user is None:
-        raise auth.store.UserGone()
+        raise users.UserGone()
     event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now, after_start=True)
     ticket = new_ticket(event, quantity, now=now, user=user and user["_id"], status="confirmed", paid_with=paid_with,
                         amount=event["price"] * quantity if paid_with == "cash" else 0, expires_at=None)
@@ -93,7 +93,7 @@ def store(ticket, *, now):
     """Store the ticket whose seats are taken; if that fails, give them back, unless the
     ticket may be stored all the same."""
     try:
-        return tickets.store.insert(ticket)
+        return tickets.insert(ticket)
     except PyMongoError:
         if not might_be_stored(ticket["_id"]):
             seats.give_back(ticket, now=now)
@@ -108,6 +108,6 @@ def might_be_stored(ticket_id):
     twice could be sold twice.
     """
     try:
-        return tickets.store.exists(ticket_id)
+        return tickets.exists(ticket_id)
     except PyMongoError:
         return True

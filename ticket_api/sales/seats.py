@@ -6,12 +6,8 @@ back once. This module never calls Stripe: `settlement.release_lapsed_holds` rel
 each hold here and cancels its PaymentIntent at once.
 """
 
-from .. import events, tickets
 from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
-
-
-class EventNotFound(ApiError):
-    status_code, message, code = 404, "Event not found", "event_not_found"
+from ..stores import events, holdings, tickets
 
 
 class EventStarted(ApiError):
@@ -20,9 +16,6 @@ class EventStarted(ApiError):
 
 class SoldOut(ApiError):
     status_code, message, code = 409, "Sold out", "sold_out"
-
-
-EventCancelled = events.store.EventCancelled  # raised by `take`, beside the errors above
 
 
 class SeatLimit(ApiError):
@@ -42,19 +35,19 @@ def take(event_id, quantity, *, now, after_start=False):
     :return: the event with the seats taken.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken.
     """
-    event = events.store.get(event_id)
+    event = events.get(event_id)
     for _ in range(MAX_ATTEMPTS):
         if event is None:
-            raise EventNotFound()
-        if events.store.status_of(event) == events.store.CANCELLED:
-            raise EventCancelled()
+            raise events.EventNotFound()
+        if events.status_of(event) == events.CANCELLED:
+            raise events.EventCancelled()
         if event["date"] <= now and not after_start:
             raise EventStarted()
         if event["capacity"] - event["seatsTaken"] < quantity:
             raise SoldOut()
-        if (taken := events.store.take_seats(event, quantity, now=now, after_start=after_start)) is not None:
+        if (taken := events.take_seats(event, quantity, now=now, after_start=after_start)) is not None:
             return taken
-        event = events.store.get(event_id)
+        event = events.get(event_id)
     raise KeptChanging(f"event {event_id}: seats not taken after {MAX_ATTEMPTS} attempts")
 
 
@@ -64,24 +57,24 @@ def hold_for_user(ticket, *, limit=None):
 
     :raise SeatLimit: the user would hold more than `limit` seats of the event.
     """
-    if not tickets.store.hold_for_user(ticket["event"], ticket["user"], ticket["quantity"], limit=limit):
+    if not holdings.hold_for_user(ticket["event"], ticket["user"], ticket["quantity"], limit=limit):
         raise SeatLimit()
 
 
 def give_back(ticket, *, now):
     """The ticket's seats go back to its event, and stop counting against its user."""
-    events.store.give_back_seats(ticket["event"], ticket["quantity"], now=now)
-    tickets.store.release_for_user(ticket["event"], ticket["user"], ticket["quantity"])
+    events.give_back_seats(ticket["event"], ticket["quantity"], now=now)
+    holdings.release_for_user(ticket["event"], ticket["user"], ticket["quantity"])
 
 
 def release(ticket, *, now):
-    """Expire a lapsed hold (as found by `tickets.store.lapsed_holds`) and give its seats
+    """Expire a lapsed hold (as found by `tickets.lapsed_holds`) and give its seats
     back, if this process wins the expiry: exactly one of any number of callers does.
     Its PaymentIntent is left to the caller (`settlement.release_lapsed_holds`).
 
     :return: whether this call released it.
     """
-    if not tickets.store.expire(ticket, now=now):
+    if not tickets.expire(ticket, now=now):
         return False
     give_back(ticket, now=now)
     return True

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from bson import ObjectId
 
-from .. import payments, tickets
 from ..db import utcnow
 from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
+from ..stores import events, gateway, payments, tickets
 from . import seats
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def release_lapsed_holds(*, now, event_id=None):
 
     :return: how many holds this process released.
     """
-    released = sum(seats.release(ticket, now=now) for ticket in tickets.store.lapsed_holds(now=now, event_id=event_id))
+    released = sum(seats.release(ticket, now=now) for ticket in tickets.lapsed_holds(now=now, event_id=event_id))
     cancel_unsettled_intents(limit=STRIPE_CANCELS_PER_REQUEST)
     return released
 
@@ -88,7 +88,7 @@ def release_lapsed_holds(*, now, event_id=None):
 def cancel_unsettled_intents(limit=0):
     """Cancel released holds' PaymentIntents still recorded as unsettled (0: all of them),
     until Stripe fails: the rest stay recorded, for later."""
-    for ticket in tickets.store.unsettled_intents(limit):
+    for ticket in tickets.unsettled_intents(limit):
         if not cancel_unfinished(ticket["_id"], ticket["unsettledIntent"]):
             return
 
@@ -100,11 +100,11 @@ def cancel_unfinished(ticket_id, intent_id):
     :return: whether it is settled (False: Stripe failed).
     """
     try:
-        settle_where_nobody_waits(payments.gateway.cancel_intent(intent_id))
+        settle_where_nobody_waits(gateway.cancel_intent(intent_id))
     except ApiError as error:
         log.warning("could not cancel %s: %s", intent_id, error.message)
         return False
-    tickets.store.intent_settled(ticket_id, intent_id)
+    tickets.intent_settled(ticket_id, intent_id)
     return True
 
 
@@ -117,13 +117,13 @@ def settle(intent, *, now):
     :return: the confirmed ticket (with its event).
     :raise RefundedSeatsGone: the money went back.
     """
-    ticket = tickets.store.get(ticket_id_of(intent))
+    ticket = tickets.get(ticket_id_of(intent))
     if ticket is None or intent.amount != ticket["amount"] or intent.currency != ticket["currency"]:
         refund(intent, ticket, now=now)
         raise RefundedSeatsGone()
-    confirmed = tickets.store.confirm_paid(ticket["_id"], intent.id, now=now)
+    confirmed = tickets.confirm_paid(ticket["_id"], intent.id, now=now)
     if not confirmed:
-        ticket = tickets.store.get(ticket["_id"])
+        ticket = tickets.get(ticket["_id"])
         if ticket["status"] == "confirmed" and ticket.get("paymentIntent") == intent.id:
             confirmed = True  # settled already, by whoever reported it first
         elif ticket["status"] == "expired" and ticket.get("paymentIntent") in (None, intent.id):
@@ -133,9 +133,9 @@ def settle(intent, *, now):
     if not confirmed:
         refund(intent, ticket, now=now)
         raise RefundedSeatsGone()
-    payments.store.record(intent.id, ticket=ticket, amount=intent.amount, currency=intent.currency,
+    payments.record(intent.id, ticket=ticket, amount=intent.amount, currency=intent.currency,
                           status="succeeded", now=now)
-    return tickets.store.get_with_event(ticket["_id"])
+    return tickets.get_with_event(ticket["_id"])
 
 
 def settle_where_nobody_waits(intent):
@@ -158,10 +158,10 @@ def retake_seats(ticket, intent_id, *, now):
     """
     try:
         take_seats_releasing_lapsed_holds(ticket["event"], ticket["quantity"], now=now)
-    except (seats.EventNotFound, seats.EventCancelled, seats.EventStarted, seats.SoldOut):
+    except (events.EventNotFound, events.EventCancelled, seats.EventStarted, seats.SoldOut):
         return False
     seats.hold_for_user(ticket)  # uncapped: the money is in, the seats are free
-    confirmed = tickets.store.confirm_paid(ticket["_id"], intent_id, now=now, from_status="expired")
+    confirmed = tickets.confirm_paid(ticket["_id"], intent_id, now=now, from_status="expired")
     if not confirmed:
         seats.give_back(ticket, now=now)
     return confirmed
@@ -185,17 +185,17 @@ def refund_in_full(intent_id, *, amount, currency, ticket, statuses, now):
     :return: whether the refund is made (False: someone else is making it).
     :raise ApiError: Stripe refused or is down; the claim is dropped, nothing changed.
     """
-    claim = payments.store.claim_refund(intent_id, now=now, stale_after=tickets.store.CHARGE_GRACE)
+    claim = payments.claim_refund(intent_id, now=now, stale_after=tickets.CHARGE_GRACE)
     if claim is None:
         return False
     if claim != "done":  # done: made and recorded by a process that died before the ticket said so
         try:
-            if claim == "new" or payments.gateway.amount_refunded(intent_id) < amount:
-                payments.gateway.refund_intent(intent_id)
+            if claim == "new" or gateway.amount_refunded(intent_id) < amount:
+                gateway.refund_intent(intent_id)
         except ApiError:
-            payments.store.drop_refund_claim(intent_id)
+            payments.drop_refund_claim(intent_id)
             raise
-        payments.store.refund_done(intent_id, ticket_id=ticket and ticket["_id"], amount=amount,
+        payments.refund_done(intent_id, ticket_id=ticket and ticket["_id"], amount=amount,
                                    currency=currency, now=now)
     if ticket is not None:
         mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=statuses)
@@ -204,8 +204,8 @@ def refund_in_full(intent_id, *, amount, currency, ticket, statuses, now):
 
 def mark_refunded_and_free_seats(ticket_id, *, now, statuses):
     """The ticket's money went back: `refunded`; a ticket that held seats gives them back."""
-    before = tickets.store.mark_refunded(ticket_id, now=now, statuses=statuses)
-    if before is not None and before["status"] in tickets.store.HOLDING:
+    before = tickets.mark_refunded(ticket_id, now=now, statuses=statuses)
+    if before is not None and before["status"] in tickets.HOLDING:
         seats.give_back(before, now=now)
 
 
@@ -219,18 +219,18 @@ def refresh(ticket, *, now):
 
     :return: the ticket with its event, as it is now.
     """
-    if ticket["status"] == "pending" and ticket.get("paymentIntent") and tickets.store.claim_stripe_check(
+    if ticket["status"] == "pending" and ticket.get("paymentIntent") and tickets.claim_stripe_check(
         ticket["_id"], now=now, every=STRIPE_CHECK_EVERY
     ):
         try:
-            intent = payments.gateway.retrieve_intent(ticket["paymentIntent"])
+            intent = gateway.retrieve_intent(ticket["paymentIntent"])
             if intent.status == "succeeded":
                 settle_where_nobody_waits(intent)
             elif error_message(intent):
-                tickets.store.end_charge(ticket["_id"], error=error_message(intent), now=now)
+                tickets.end_charge(ticket["_id"], error=error_message(intent), now=now)
         except ApiError as error:
             log.warning("could not refresh %s: %s", ticket["paymentIntent"], error.message)
-    return tickets.store.get_with_event(ticket["_id"])
+    return tickets.get_with_event(ticket["_id"])
 
 
 def ticket_id_of(stripe_object):

@@ -1,39 +1,39 @@
 """Stripe's webhook events, applied once per event id, re-reading the PaymentIntent
 rather than trusting the event's copy, so the order of arrival does not matter."""
 
-from .. import payments, tickets
+from ..stores import gateway, payments, stripe_events, tickets
 from . import settlement
 
 
 def handle_event(event, *, now):
     """Apply a verified Stripe event (`payment_intent.succeeded`, `.payment_failed`,
     `charge.refunded`); an event id already handled is ignored."""
-    if payments.store.event_handled(event.id):
+    if stripe_events.event_handled(event.id):
         return
     data = event.data.object
     if event.type == "payment_intent.succeeded":
-        settlement.settle_where_nobody_waits(payments.gateway.retrieve_intent(data.id))
+        settlement.settle_where_nobody_waits(gateway.retrieve_intent(data.id))
     elif event.type == "payment_intent.payment_failed":
         ticket_id = settlement.ticket_id_of(data)
-        ticket = tickets.store.get(ticket_id) if ticket_id else None
+        ticket = tickets.get(ticket_id) if ticket_id else None
         if ticket is not None and ticket["status"] == "pending":
-            tickets.store.end_charge(ticket["_id"], error=settlement.error_message(data), now=now)
+            tickets.end_charge(ticket["_id"], error=settlement.error_message(data), now=now)
     elif event.type == "charge.refunded" and isinstance(getattr(data, "payment_intent", None), str):
         refunded_outside(data.payment_intent, now=now)
-    payments.store.mark_event_handled(event.id, event.type, now=now)
+    stripe_events.mark_event_handled(event.id, event.type, now=now)
 
 
 def refunded_outside(intent_id, *, now):
     """A refund made in Stripe's dashboard, as Stripe says it is now (not as the event
     said): a partial refund is recorded in `refundedAmount` and the ticket stays confirmed;
     a full one makes it `refunded` and gives its seats back, once."""
-    ticket = tickets.store.get_by_intent(intent_id)
+    ticket = tickets.get_by_intent(intent_id)
     if ticket is None:
         return
-    refunded = payments.gateway.amount_refunded(intent_id)
+    refunded = gateway.amount_refunded(intent_id)
     if refunded <= 0:
         return
-    tickets.store.record_refunded_amount(ticket["_id"], min(refunded, ticket["amount"]), now=now)
+    tickets.record_refunded_amount(ticket["_id"], min(refunded, ticket["amount"]), now=now)
     if refunded >= ticket["amount"]:
         settlement.mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=("confirmed", "pending", "expired"))
-        payments.store.mark_refunded_outside(intent_id, now=now)
+        payments.mark_refunded_outside(intent_id, now=now)

@@ -1,3 +1,1 @@
-"""Tickets: seats held and sold (`routes.py`); the tickets themselves (`store.py`)."""
-
-from . import store  # noqa: F401  (tickets.store, for the layers below the routes)
+"""Tickets: seats held and sold, given back, and their QR codes (`routes.py`, `qr.py`)."""

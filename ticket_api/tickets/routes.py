@@ -5,10 +5,10 @@ from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
-from ..payments import gateway
 from ..sales import cancellation, checkout, reservations, seats, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
-from . import qr, store
+from ..stores import events, gateway, tickets
+from . import qr
 from .schemas import TicketCreateSchema, TicketSchema
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
@@ -23,8 +23,8 @@ NOT_THE_CALLERS = "No such ticket of the caller's"
 @bp.response(201, TicketSchema)
 @bp.raises(seats.EventStarted)
 @bp.raises(*security.TOKEN_REFUSALS)
-@bp.raises(seats.EventNotFound)
-@bp.raises(seats.SoldOut, seats.SeatLimit, seats.EventCancelled)
+@bp.raises(events.EventNotFound)
+@bp.raises(seats.SoldOut, seats.SeatLimit, events.EventCancelled)
 @bp.raises(reservations.DoorStaffDoNotBuy)
 @bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
 @bp.doc(operationId="createTicket", security=security.BEARER_AUTH)
@@ -109,7 +109,7 @@ def ticket_qr(ticket_id):
 def callers_ticket(ticket_id, user, staff=(security.ADMIN,)):
     """The ticket, if it is the user's or the user's role is one of `staff`; else a 404 (not
     a 403: whose tickets exist is nobody else's business)."""
-    ticket = store.get(ticket_id)
+    ticket = tickets.get(ticket_id)
     if ticket is None or (ticket["user"] != user["_id"] and user["role"] not in staff):
         raise checkout.TicketNotFound()
     return ticket
@@ -124,5 +124,5 @@ def callers_ticket(ticket_id, user, staff=(security.ADMIN,)):
 def list_tickets(query):
     """List every ticket, newest first (admins)."""
     settlement.release_lapsed_holds(now=utcnow())
-    tickets, total = store.list_page(**query)
-    return tickets, 200, {"X-Total-Count": str(total)}
+    page, total = tickets.list_page(**query)
+    return page, 200, {"X-Total-Count": str(total)}

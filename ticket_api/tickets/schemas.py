@@ -5,7 +5,7 @@ import marshmallow as ma
 
 from ..events.schemas import EventSchema
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, ReplySchema, Schema, StrictInteger, UtcDateTime
-from .store import STATUSES
+from ..stores.tickets import STATUSES
 
 PAID_WITH = ("card", "cash", "comp", "free")
 MAX_QUANTITY = 10

@@ -1,23 +1,18 @@
-"""The `tickets` and `holdings` collections: the only code that reads or writes them.
-
-`holdings` counts, per (event, user), the seats that user's pending and confirmed tickets
-hold: the event's `maxPerUser` is decided on it by one conditional update, as capacity is
-on the event.
-
-Every change of a ticket's status is one conditional `update_one` keyed by `_id`, whose
-filter says the status it changes from: of any number of processes trying the same
-change, exactly one matches. The ticket is read before or after when its state is
-needed (query shapes: `db.py`).
+"""The `tickets` collection. Every change of a ticket's status is one conditional
+`update_one` keyed by `_id` whose filter names the status it changes from: of any number
+of processes trying the same change, exactly one matches.
 """
 
+import secrets
 from datetime import timedelta
-
-from pymongo.errors import DuplicateKeyError
 
 from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
-from . import codes
 
+# Door codes: 27 characters from 29 without look-alikes (no 0/O, 1/I/L, U/V), 131 random
+# bits, never derived from the ticket's `_id`. Unique by index.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+CODE_LENGTH = 27
 STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
 HOLDING = ("pending", "confirmed")
 PAID = ("confirmed", "refunded")  # tickets whose money was taken (a refunded one's given back since)
@@ -31,9 +26,13 @@ WITH_EVENT = [
 ]
 
 
+def new_code():
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def insert(ticket):
     """Store a new ticket with its door code (shown once it is confirmed); return it stored."""
-    stored = {**ticket, "code": codes.new_code()}
+    stored = {**ticket, "code": new_code()}
     get_db().tickets.insert_one(stored)
     return stored
 
@@ -44,7 +43,7 @@ def without_code(limit):
 
 
 def give_code(ticket_id):
-    get_db().tickets.update_one({"_id": ticket_id, "code": None}, {"$set": {"code": codes.new_code()}})
+    get_db().tickets.update_one({"_id": ticket_id, "code": None}, {"$set": {"code": new_code()}})
 
 
 def exists(ticket_id):
@@ -402,50 +401,6 @@ def seats_held_by_event():
     return {row["_id"]: row["seats"] for row in get_db().tickets.aggregate(pipeline)}
 
 
-def hold_for_user(event_id, user_id, quantity, *, limit=None):
-    """Count `quantity` more seats held by the user for the event, if that keeps them
-    within `limit` (None: no limit, for money that arrived for a lapsed hold).
-
-    The account's first hold for the event stores its count (one insert: the common case
-    in a rush). When the count exists already (the insert meets its `_id`), one conditional
-    update decides, so parallel requests of one account cannot pass the limit; two first
-    holds racing each other leave one insert and one update against the winner's count.
-    (Not an upsert: MongoDB refuses to insert from a filter on the `_id`'s paths,
-    `held_by`.)
-
-    :return: whether the seats were counted.
-    """
-    if limit is not None and quantity > limit:
-        return False
-    try:
-        get_db().holdings.insert_one({"_id": {"event": event_id, "user": user_id}, "seats": quantity})
-        return True
-    except DuplicateKeyError:
-        within = {"$gte": 0} if limit is None else {"$lte": limit - quantity}  # `$gte: 0`: any count
-        return get_db().holdings.update_one(held_by(event_id, user_id, within), {"$inc": {"seats": quantity}}
-                                            ).modified_count == 1
-
-
-def release_for_user(event_id, user_id, quantity):
-    """The user holds `quantity` seats fewer for the event (never below zero)."""
-    get_db().holdings.update_one(held_by(event_id, user_id, {"$gte": quantity}), {"$inc": {"seats": -quantity}})
-
-
-def held_by(event_id, user_id, seats):
-    """The filter of one account's holding for one event whose `seats` match `seats`.
-
-    The `_id` is a document, `{event, user}`, which the embedded server does not look up
-    in the `_id` index (a scan: 10 ms at 2,000 holdings, measured); its fields are queried
-    by path, exactly the fields of the `by_account` index (query shapes, `db.py`).
-    """
-    return {"_id.event": event_id, "_id.user": user_id, "seats": seats}
-
-
-def holdings():
-    """Every (event, user) seat count, for `reconcile`."""
-    return list(get_db().holdings.find({}))
-
-
 def seats_held_by_user():
     """{(event id, user id): seats their pending and confirmed tickets hold}, for `reconcile`."""
     pipeline = [
@@ -455,9 +410,3 @@ def seats_held_by_user():
     return {(row["_id"]["event"], row["_id"]["user"]): row["seats"] for row in get_db().tickets.aggregate(pipeline)}
 
 
-def correct_holding(holding, seats):
-    """Set a holding (as read by `holdings`) to `seats`, only if unchanged since it was read."""
-    key = holding["_id"]
-    return get_db().holdings.update_one(
-        held_by(key["event"], key["user"], holding["seats"]), {"$set": {"seats": seats}}
-    ).modified_count == 1

@@ -3,7 +3,7 @@
 A scan reads the ticket by its door code and decides on what it read: unknown, for
 another event, not confirmed, already in, or to be admitted. Admitting is one
 `update_one` whose filter requires the ticket still confirmed and not checked in
-(`tickets.store.check_in`), so of any number of scanners reading one code at once exactly
+(`tickets.check_in`), so of any number of scanners reading one code at once exactly
 one admits it. Any other finds that its update matched nothing, reads the ticket again
 and answers what it is now: already in (with the time), or given back meanwhile. A
 ticket its holder is being refunded for admits no one while the refund runs.
@@ -16,11 +16,9 @@ recent scans, except a retried admission (the same scan again) and an unknown co
 scanned for no event in particular (nothing to file it under).
 """
 
-from .. import auth, events, tickets
 from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
-from ..sales.seats import EventNotFound
 from ..schemas import utc_text
-from . import store
+from ..stores import checkins, events, tickets, users
 
 ADMITTED = "admitted"
 NO_TICKET = {"_id": None, "event": None, "quantity": None}  # what the scan of an unknown code records
@@ -70,14 +68,14 @@ def check_in(code, *, event_id, scan_id, by, now):
     """
     code = code.strip().upper()  # typed by hand, in any case: the codes' alphabet has no lower case
     for _ in range(MAX_ATTEMPTS):
-        ticket = tickets.store.get_by_code(code)
+        ticket = tickets.get_by_code(code)
         refusal = why_not_admitted(ticket, event_id, scan_id=scan_id, by=by, now=now)
         if refusal is not None:
             record(ticket, event_id, refusal.code, by=by, scan_id=scan_id, now=now)
             raise refusal
         if ticket.get("checkedInAt") is not None:
             return admission(ticket)  # this very scan, retried
-        if tickets.store.check_in(ticket["_id"], by=by, scan_id=scan_id, now=now):
+        if tickets.check_in(ticket["_id"], by=by, scan_id=scan_id, now=now):
             record(ticket, event_id, ADMITTED, by=by, scan_id=scan_id, now=now)
             return admission({**ticket, "checkedInAt": now})
         # Scanned by another, or given back, since it was read: decide again on what it is now.
@@ -95,7 +93,7 @@ def why_not_admitted(ticket, event_id, *, scan_id, by, now):
         return NotAdmissible(ticket["status"])
     if ticket.get("checkedInAt") is not None and not admitted_by(ticket, scan_id, by):
         return AlreadyCheckedIn(ticket["checkedInAt"])
-    if ticket.get("checkedInAt") is None and tickets.store.being_given_back(ticket, now=now):
+    if ticket.get("checkedInAt") is None and tickets.being_given_back(ticket, now=now):
         return NotAdmissible(NotAdmissible.REFUNDING)
     return None
 
@@ -109,7 +107,7 @@ def admission(ticket):
     return {
         "result": ADMITTED,
         "ticket": {"_id": ticket["_id"], "quantity": ticket["quantity"], "holder": holder(ticket),
-                   "event": events.store.get(ticket["event"])},
+                   "event": events.get(ticket["event"])},
         "checkedInAt": ticket["checkedInAt"],
     }
 
@@ -118,7 +116,7 @@ def holder(ticket):
     """Whom the ticket is for: its user's account, or the walk-in named at the box office."""
     if ticket.get("user") is None:
         return ticket.get("holder")
-    user = auth.store.get(ticket["user"])
+    user = users.get(ticket["user"])
     return None if user is None else {"_id": user["_id"], "username": user["username"], "email": user["email"]}
 
 
@@ -128,7 +126,7 @@ def record(ticket, event_id, result, *, by, scan_id, now):
     ticket = ticket or NO_TICKET
     event = ticket["event"] if event_id is None else event_id
     if event is not None:
-        store.record(event_id=event, ticket_id=ticket["_id"], quantity=ticket["quantity"], result=result, by=by,
+        checkins.record(event_id=event, ticket_id=ticket["_id"], quantity=ticket["quantity"], result=result, by=by,
                      scan_id=scan_id, now=now)
 
 
@@ -137,6 +135,6 @@ def at_the_door(event_id):
 
     :raise EventNotFound:
     """
-    if events.store.get(event_id) is None:
-        raise EventNotFound()
-    return {**tickets.store.seats_at_the_door(event_id), "recent": store.recent(event_id)}
+    if events.get(event_id) is None:
+        raise events.EventNotFound()
+    return {**tickets.seats_at_the_door(event_id), "recent": checkins.recent(event_id)}

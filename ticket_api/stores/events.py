@@ -20,6 +20,10 @@ SCHEDULED, CANCELLED = "scheduled", "cancelled"  # events made before `status` e
 NOT_CANCELLED = {"status": {"$ne": CANCELLED}}  # matches a missing status too (not an `$or`: `db.py`)
 
 
+class EventNotFound(ApiError):
+    status_code, message, code = 404, "Event not found", "event_not_found"
+
+
 class EventCancelled(ApiError):
     status_code, message, code = 409, "This event is cancelled", "event_cancelled"
 

@@ -1,19 +1,10 @@
-"""The `payments`, `card_declines`, `stripe_events` and `idempotency_keys` collections: the
-only code that reads or writes them.
+"""The `payments` collection: one record per PaymentIntent that took money (`_id` is its
+id, so a payment is recorded once however often Stripe reports it), with its refund's claim."""
 
-`payments` holds one record per PaymentIntent that took money (`_id` is its id, so a
-payment is recorded once however often Stripe reports it), with its refund's claim.
-`card_declines` holds each declined attempt (ticket, user, time), counted against card
-testing. `stripe_events` holds the ids of webhook events already handled. `idempotency_keys`
-holds each (user, `Idempotency-Key`) and the reply kept for it.
-"""
-
-from contextlib import suppress
 
 from pymongo.errors import DuplicateKeyError
 
 from ..db import get_db
-from ..errors import MAX_ATTEMPTS, KeptChanging
 
 
 def record(intent_id, *, ticket, amount, currency, status, now):
@@ -74,50 +65,3 @@ def mark_refunded_outside(intent_id, *, now):
     get_db().payments.update_one({"_id": intent_id}, {"$set": {"status": "refunded", "updatedAt": now}})
 
 
-def record_decline(*, ticket_id, user_id, now):
-    get_db().card_declines.insert_one({"ticket": ticket_id, "user": user_id, "at": now})
-
-
-def declines_since(since, *, ticket_id):
-    return get_db().card_declines.count_documents({"ticket": ticket_id, "at": {"$gt": since}})
-
-
-def declines_of_user_since(since, *, user_id):
-    return get_db().card_declines.count_documents({"user": user_id, "at": {"$gt": since}})
-
-
-def event_handled(event_id):
-    return get_db().stripe_events.find_one({"_id": event_id}, {"_id": 1}) is not None
-
-
-def mark_event_handled(event_id, event_type, *, now):
-    """Remember a webhook event as handled (delivered twice at once: handled twice, harmlessly)."""
-    with suppress(DuplicateKeyError):
-        get_db().stripe_events.insert_one({"_id": event_id, "type": event_type, "handledAt": now})
-
-
-def claim_key(key_id, fingerprint, *, now, keep_for):
-    """Claim an idempotency key for a request, dropping a claim older than `keep_for`.
-
-    :return: None when this call claimed it, else the stored record (maybe still running:
-        it then has no `status`).
-    """
-    keys = get_db().idempotency_keys
-    keys.delete_one({"_id": key_id, "createdAt": {"$lte": now - keep_for}})
-    for _ in range(MAX_ATTEMPTS):  # a stored record is deleted when its request fails: then claim it anew
-        try:
-            keys.insert_one({"_id": key_id, "fingerprint": fingerprint, "createdAt": now})
-            return None
-        except DuplicateKeyError:
-            stored = keys.find_one({"_id": key_id})
-        if stored is not None:
-            return stored
-    raise KeptChanging(f"idempotency key {key_id}: claimed and dropped {MAX_ATTEMPTS} times in a row")
-
-
-def keep_reply(key_id, status, body):
-    get_db().idempotency_keys.update_one({"_id": key_id}, {"$set": {"status": status, "body": body}})
-
-
-def drop_key(key_id):
-    get_db().idempotency_keys.delete_one({"_id": key_id})

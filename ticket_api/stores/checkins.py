@@ -1,7 +1,7 @@
 """The `checkins` collection: the only code that reads or writes it.
 
 One document per scan at the door, admitted or refused: history for an event's recent
-scans. Whether a ticket is in is decided and kept on the ticket (`tickets.store.check_in`),
+scans. Whether a ticket is in is decided and kept on the ticket (`tickets.check_in`),
 never here.
 """
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from bson import ObjectId
 
-from support import command_on, lapse, pay, reserve, seats_taken, stored
+from support import browser_confirms, command_on, lapse, pay, reserve, seats_taken, stored
 
 SEAT_LIMIT = {"message": "No more seats for this account: the event's limit per account is reached",
               "code": "seat_limit"}
@@ -116,3 +116,21 @@ def test_reservations_are_rate_limited_per_account(make_app, auth, events):
     assert statuses == [201, 201, 201, 429]
     assert reserve(limited, other, event).status_code == 201
 
+
+def test_seats_taken_back_for_a_late_payment_count_against_the_limit(client, auth, events, stripe_standin, database):
+    """Money for a lapsed hold takes its seats back: they count again against `maxPerUser`.
+
+    Bug caught: `settlement.retake_seats` not counting the seats for the account."""
+    event = events.create(capacity=10, price=1000, maxPerUser=2)
+    buyer = auth.user_headers()
+    held = reserve(client, buyer, event, quantity=2).json
+    started = pay(client, buyer, held, token=None).json
+    browser_confirms(stripe_standin.url, started["paymentId"], started["clientSecret"])
+    lapse(database, held)
+
+    client.get("/events")  # releases the hold, then settles the money that came for it
+    assert stored(database, held)["status"] == "confirmed"
+    refused = reserve(client, buyer, event)
+
+    assert refused.status_code == 409
+    assert refused.json == SEAT_LIMIT

@@ -3,13 +3,14 @@ that end every session started under the old password."""
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
 from flask_jwt_extended import create_refresh_token, decode_token
 
-from support import PASSWORD, bearer, command_on, db_id
+from support import PASSWORD, bearer, command_on, db_id, operations
 from ticket_api import db
 from ticket_api.stores import revoked_tokens
 
@@ -100,6 +101,29 @@ def test_a_refresh_token_is_not_an_access_token(client, database, ada, session, 
     assert response.status_code == 401
     assert response.json == INVALID_TOKEN
     assert "passwordChangedAt" not in database.users.find_one({"_id": db_id(ada)})
+
+
+def test_every_route_that_needs_an_access_token_refuses_a_refresh_token(app, client, session):
+    """Walks the URL map: a route that refuses a request without a token refuses one with
+    a refresh token too, and these are exactly the routes documented as needing a token
+    (`/auth/refresh` aside: it takes the refresh token)."""
+    needs_token = set()
+    for rule in app.url_map.iter_rules():
+        if "path" in rule.rule or rule.rule == "/auth/refresh":
+            continue  # static files, and the one route a refresh token is for
+        url = re.sub(r"<objectid:\w+>", str(ObjectId()), rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            without = client.open(url, method=method, json={})
+            if without.status_code != 401:
+                continue
+            needs_token.add((re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower()))
+            refused = client.open(url, method=method, json={}, headers=bearer(session["refreshToken"]))
+            assert (refused.status_code, refused.json) == (401, INVALID_TOKEN), (rule.rule, method)
+
+    spec = client.get("/openapi.json").json
+    documented = {(path, method) for path, method, operation in operations(spec)
+                  if operation["security"] == [{"bearerAuth": []}] and path != "/auth/refresh"}
+    assert needs_token == documented
 
 
 def test_an_expired_refresh_token_is_refused(app, client, ada):

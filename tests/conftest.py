@@ -1,6 +1,7 @@
 """Fixtures only (helpers are in `support.py`). A real database for every test: our own
 SecantusDB server (or `MONGODB_URI` when set), and a fresh, empty database on it for each
-test, dropped afterwards; and a real Stripe stand-in over HTTP."""
+test, dropped afterwards; a real Stripe stand-in over HTTP, emptied before each test; and
+the apps, built once for all the tests of the same settings (`support.SharedApps`)."""
 
 import os
 import socket
@@ -9,11 +10,21 @@ import uuid
 from contextlib import ExitStack
 
 import pytest
+import requests
 import stripe
 from pymongo import MongoClient
 from werkzeug.serving import make_server
 
-from support import WEBHOOK_SECRET, AuthActions, CommandLog, EmbeddedDatabase, EmbeddedStripe, Events, Interleave
+from support import (
+    WEBHOOK_SECRET,
+    AuthActions,
+    CommandLog,
+    EmbeddedDatabase,
+    EmbeddedStripe,
+    Events,
+    Interleave,
+    SharedApps,
+)
 from ticket_api import close, create_app, db
 
 
@@ -43,7 +54,10 @@ def stand_in(stripe_standin):
 @pytest.fixture
 def settings(mongodb_uri, stripe_standin, tmp_path):
     """The settings of the test apps: a module may override this fixture, and
-    `make_app(**overrides)` changes some for one app."""
+    `make_app(**overrides)` changes some for one app. The stand-in is emptied first, as
+    the test's database is new: a Stripe account of the test's own (every list of it,
+    such as `support.intents_for`, is as long as the test made it)."""
+    requests.delete(f"{stripe_standin.url}/_config/data", timeout=10).raise_for_status()
     return {
         "TESTING": True,
         "APP_ENV": "development",
@@ -60,10 +74,56 @@ def settings(mongodb_uri, stripe_standin, tmp_path):
     }
 
 
+@pytest.fixture(scope="session")
+def shared_apps(mongodb_uri, stripe_standin):
+    """The apps tests share, by their settings (`support.SharedApps`)."""
+    apps = SharedApps(mongodb_uri, stripe_standin.url)
+    yield apps
+    apps.close()
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item):
+    """Note a test that failed, for `make_app`: its apps are not shared on."""
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
 @pytest.fixture
-def make_app(settings, mongodb_uri):
-    """`make_app(**overrides)`: a new app on `settings` with these changed. Every app made
-    is closed after the test, and its database dropped when it is on the test server."""
+def make_app(request, settings, mongodb_uri, shared_apps):
+    """`make_app(**overrides)`: an app on `settings` with these changed, the test's own
+    whoever else had it before (`support.SharedApps`: a test asking twice gets two apps).
+    After the test its database is dropped, when it is on the test server; the app goes
+    back to the shared ones, unless it is of settings no other test can share, or the test
+    failed or armed a fail point (then it is closed)."""
+    taken = []
+
+    def make(**overrides):
+        key, app = shared_apps.take({**settings, **overrides})
+        taken.append((key, app))
+        return app
+
+    yield make
+    keep = not request.node.stash.get(FAILED, False) and "fail_point" not in request.fixturenames
+    with ExitStack() as cleanup:  # every callback runs, even after one failed
+        for key, app in taken:
+            if key is not None and keep:
+                cleanup.callback(shared_apps.give_back, key, app)
+            else:
+                cleanup.callback(shared_apps.discard, app)
+            if app.config["MONGODB_URI"] == mongodb_uri:
+                cleanup.callback(db.get_client(app).drop_database, app.config["MONGODB_DB"])
+
+
+@pytest.fixture
+def new_app(settings, mongodb_uri):
+    """`new_app(**overrides)`: an app built for this test alone, closed after it (for a
+    test that changes the app itself, such as adding a route)."""
     made = []
 
     def make(**overrides):
@@ -72,7 +132,7 @@ def make_app(settings, mongodb_uri):
         return app
 
     yield make
-    with ExitStack() as cleanup:  # every callback runs, even after one failed
+    with ExitStack() as cleanup:
         for app in made:
             cleanup.callback(close, app)
             if app.config["MONGODB_URI"] == mongodb_uri:

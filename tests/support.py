@@ -23,9 +23,13 @@ from bson import ObjectId
 from flask_jwt_extended import decode_token
 from pymongo import monitoring
 
-from ticket_api import db, security
+from ticket_api import close, create_app, db, security
+from ticket_api.auth.schemas import SignupSchema, UserSchema
 from ticket_api.dev.embedded import EmbeddedDatabase, EmbeddedStripe, free_port  # noqa: F401 (for the tests)
+from ticket_api.events.schemas import EventCreateSchema, EventSchema
+from ticket_api.extensions import api, limiter
 from ticket_api.stores import events as event_store
+from ticket_api.stores import users
 
 ROOT = Path(__file__).resolve().parent.parent  # the project's folder
 LAUNCHER = "ticket_api.dev.launcher"  # `python -m` it: what `make run` runs
@@ -94,7 +98,9 @@ def security_claims_of(app, headers):
 
 
 class AuthActions:
-    """Sign up and log in through the API, as a frontend would."""
+    """Accounts as signing up makes them (its schema, its store, a bcrypt hash) and tokens as
+    logging in issues them, without a request each; `login` logs in through the API. A test
+    whose subject is signing up posts to the API itself."""
 
     numbers = itertools.count(1)
 
@@ -103,25 +109,35 @@ class AuthActions:
         self.app = app
 
     def signup(self, username=None, email=None, password=PASSWORD):
+        """A new account (`POST /auth/signup`'s reply, and its `password`)."""
+        _, shown = self.create(username, email, password)
+        return {**shown, "password": password}
+
+    def create(self, username=None, email=None, password=PASSWORD, role=users.USER):
+        """(the stored user, as `POST /auth/signup` shows it): read by the signup schema and
+        stored by the users' store, as the route does."""
         n = next(self.numbers)
-        body = {
-            "username": username or f"user{n}",
-            "email": email or f"user{n}@example.com",
-            "password": password,
-        }
-        response = self.client.post("/auth/signup", json=body)
-        assert response.status_code == 201, response.json
-        return {**response.json, "password": password}
+        body = {"username": username or f"user{n}", "email": email or f"user{n}@example.com", "password": password}
+        with self.app.app_context():
+            fields = SignupSchema().load(body)
+            password_hash = security.hash_password(fields.pop("password"))
+            user = users.create(password_hash=password_hash, now=db.utcnow(), role=role, **fields)
+            return user, json.loads(self.app.json.dumps(UserSchema().dump(user)))
 
     def login(self, email, password=PASSWORD):
         response = self.client.post("/auth/login", json={"email": email, "password": password})
         assert response.status_code == 201, response.json
         return response.json["token"]
 
+    def token(self, user):
+        """The access token logging in gives `user` (the stored document)."""
+        with self.app.app_context():
+            return security.issue_token(user)
+
     def user_headers(self, **signup_fields):
-        """Headers of a newly signed-up, logged-in user."""
-        user = self.signup(**signup_fields)
-        return bearer(self.login(user["email"], user["password"]))
+        """Headers of a new user, logged in."""
+        user, _ = self.create(**signup_fields)
+        return bearer(self.token(user))
 
     def admin_headers(self):
         return self.staff_headers("admin")
@@ -130,26 +146,26 @@ class AuthActions:
         return self.staff_headers("door")
 
     def staff_headers(self, role):
-        """Headers of a new user given `role` (as an operator would, on the server)."""
-        user = self.signup()
-        db.get_db(self.app).users.update_one({"_id": db_id(user)}, {"$set": {"role": role}})
-        return bearer(self.login(user["email"]))
+        """Headers of a new user given `role` (as an operator would, on the server), logged in."""
+        user, _ = self.create(role=role)
+        return bearer(self.token(user))
 
     def many_user_headers(self, count):
-        """Headers of `count` users stored directly: quicker than signing each one up."""
+        """Headers of `count` users stored directly, with no password: quicker still."""
         now = db.utcnow()
-        users = [
+        accounts = [
             {"username": f"buyer{n}", "email": f"buyer{n}@example.com", "passwordHash": "-",
              "role": "user", "createdAt": now, "updatedAt": now, "__v": 0}
             for n in range(count)
         ]
-        db.get_db(self.app).users.insert_many(users)
+        db.get_db(self.app).users.insert_many(accounts)
         with self.app.app_context():
-            return [bearer(security.issue_token(user)) for user in users]
+            return [bearer(security.issue_token(account)) for account in accounts]
 
 
 class Events:
-    """Create events through the API, as venue staff would."""
+    """Events as `POST /events` makes them (its schema, its store), without a request each;
+    by an admin, who exists (`admin`: their headers)."""
 
     def __init__(self, client, auth):
         self.client = client
@@ -163,10 +179,145 @@ class Events:
         return self._admin
 
     def create(self, **fields):
+        """A new event (`POST /events`'s reply): 100 seats at 25.00 in 30 days, but `fields`."""
+        assert self.admin
+        app = self.auth.app
         body = {"name": "Jazz night", "date": in_days(30), "capacity": 100, "price": 2500, **fields}
-        response = self.client.post("/events", json=body, headers=self.admin)
-        assert response.status_code == 201, response.json
-        return response.json
+        with app.app_context():
+            event = event_store.create(default_currency=app.config["DEFAULT_CURRENCY"], now=db.utcnow(),
+                                       **EventCreateSchema().load(body))
+            return json.loads(app.json.dumps(EventSchema().dump(event)))
+
+
+# Apps shared by tests
+
+
+PER_TEST = ("MONGODB_DB", "DATA_DIR")  # settings each test has its own of, whichever app it gets
+
+
+class Unshared(Exception):
+    """A setting that is not a plain value (a listener, an object): the app is the test's own."""
+
+
+def frozen(value):
+    """`value` as a key of `SharedApps`, when it is plain data (a setting such as a
+    number, a text, a list of them)."""
+    if value is None or isinstance(value, str | int | float | bool | Path):
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(frozen(item) for item in value)
+    if isinstance(value, dict):
+        return frozenset((key, frozen(item)) for key, item in value.items())
+    raise Unshared(type(value).__name__)
+
+
+class SharedApps:
+    """The apps of a session, kept between tests by their settings, as `create_app` builds
+    one in a quarter of a second (its OpenAPI document, mostly) and a test takes a few
+    milliseconds.
+
+    An app is shared when its settings are plain values, on the session's database server
+    and Stripe stand-in; a test gets each of its apps to itself (asking twice for the same
+    settings gives two apps, two workers), set to its own database (`MONGODB_DB`, made with
+    its indexes as at a start) and `DATA_DIR`; the caches an app keeps in `app.extensions`
+    and the settings and `wsgi_app` as `create_app` left them; and the extension singletons
+    of `ticket_api.extensions` bound to it again, as `create_app` binds them (the last app
+    a test was given is the one they serve, as when each was built for it). A shared app
+    has "handled its first request" from the start: a test that adds routes must build an
+    app of its own (`new_app`), for no route it adds can reach another test.
+    """
+
+    def __init__(self, mongodb_uri, stripe_url):
+        self.mongodb_uri, self.stripe_url = mongodb_uri, stripe_url
+        self.idle = {}  # key -> apps that no test holds
+        self.built = {}  # app -> what create_app left (`Pristine`)
+
+    def key(self, settings):
+        """Whose apps these settings may share, or None: the app is the test's own."""
+        if settings["MONGODB_URI"] != self.mongodb_uri or settings.get("STRIPE_API_BASE") != self.stripe_url:
+            return None
+        try:
+            return frozen({name: value for name, value in settings.items() if name not in PER_TEST})
+        except Unshared:
+            return None
+
+    def take(self, settings):
+        """(key, app): an idle app of these settings set to this test, else a new one."""
+        key = self.key(settings)
+        if key is None or not self.idle.get(key):
+            app = self.build(settings, shared=key is not None)
+        else:
+            app = self.idle[key].pop()
+            self.built[app].restore(app, settings)
+            self.bind(app)
+        if limiter.enabled:  # its client made now, not by each of a test's racing first requests (one is kept)
+            assert limiter.storage.storage
+        return key, app
+
+    def build(self, settings, *, shared):
+        previous = limiter._storage
+        app = create_app(settings)
+        self.drop_storage(previous)
+        if shared:
+            self.built[app] = Pristine(app, settings)
+        return app
+
+    def bind(self, app):
+        """The singletons, as `create_app` left them for `app`: flask-smorest's `Api` (its
+        document, its app and settings) and the rate limiter (on or off, and its storage,
+        in the app's database now)."""
+        pristine = self.built[app]
+        api._app, api.config, api.spec = app, type(api.config)(app.config, api.config_prefix), pristine.spec
+        previous = limiter._storage
+        limiter.init_app(app)  # a second time: no hooks added again, only the settings and a new storage
+        self.drop_storage(previous)
+
+    @staticmethod
+    def drop_storage(storage):
+        """Close the rate limiter's storage that another replaced (its client, if it made one)."""
+        if storage is not None and storage is not limiter._storage and storage._storage is not None:
+            storage._storage.close()
+
+    def give_back(self, key, app):
+        self.idle.setdefault(key, []).append(app)
+
+    def discard(self, app):
+        self.built.pop(app, None)
+        close(app)
+
+    def close(self):
+        for apps in self.idle.values():
+            for app in apps:
+                close(app)
+        self.idle.clear()
+        self.drop_storage(limiter._storage)
+
+
+class Pristine:
+    """What `create_app` left on one app, to give it back so to the next test."""
+
+    def __init__(self, app, settings):
+        self.config = dict(app.config)
+        self.extensions = set(app.extensions)
+        self.wsgi_app = app.wsgi_app
+        self.spec = api.spec
+        # The per-test settings are found where they are set again (`restore`), nowhere else.
+        for name, value in self.config.items():
+            for per_test in PER_TEST:
+                assert name in (per_test, "RATELIMIT_STORAGE_OPTIONS") or str(settings[per_test]) not in str(value), (
+                    f"{name} holds {per_test}: set it in SharedApps.restore")
+        app._got_first_request = True  # no setup method after this (Flask refuses them once it has served)
+
+    def restore(self, app, settings):
+        app.config.clear()
+        app.config.update(self.config)
+        app.config.update({name: settings[name] for name in PER_TEST})
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**self.config["RATELIMIT_STORAGE_OPTIONS"],
+                                                   "database_name": settings["MONGODB_DB"]}
+        for name in set(app.extensions) - self.extensions:
+            del app.extensions[name]
+        app.wsgi_app = self.wsgi_app
+        db.ensure_indexes(db.get_db(app))
 
 
 # Tickets
@@ -212,7 +363,7 @@ def pay(client, headers, ticket, token=VISA, **overrides):
 
 def intents_for(stand_in, ticket):
     """The ticket's PaymentIntents, as the stand-in holds them (every page: it lists the
-    oldest first, and the whole session's)."""
+    oldest first; the test's own, as it is emptied before each test)."""
     every = stand_in.payment_intents.list(params={"limit": 100}).auto_paging_iter()
     return [intent for intent in every if intent.metadata.to_dict().get("ticketId") == ticket["_id"]]
 

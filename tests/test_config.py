@@ -18,6 +18,7 @@ def test_production_refuses_to_start_without_a_required_setting(settings, missin
         create_app(production)
 
 
+@pytest.mark.system
 def test_production_refusal_is_one_clear_line(tmp_path):
     env = {"APP_ENV": "production", "PATH": "", "DATA_DIR": str(tmp_path)}
     result = subprocess.run(
@@ -63,6 +64,7 @@ def test_production_refuses_to_start_without_a_webhook_secret(settings):
         create_app(production)
 
 
+@pytest.mark.system
 def test_a_weak_secret_is_one_line_that_never_shows_it(tmp_path):
     lines = start_lines(production_env(tmp_path, JWT_SECRET_KEY="a"))
 
@@ -71,6 +73,7 @@ def test_a_weak_secret_is_one_line_that_never_shows_it(tmp_path):
     assert "=a" not in lines[0]
 
 
+@pytest.mark.system
 def test_every_malformed_number_is_named_in_one_line(tmp_path):
     lines = start_lines(production_env(tmp_path, HOLD_MINUTES="abc", WEB_CONCURRENCY="abc", TRUST_PROXY="-1"))
 
@@ -81,6 +84,7 @@ def test_every_malformed_number_is_named_in_one_line(tmp_path):
     ]
 
 
+@pytest.mark.system
 def test_token_lifetimes_are_whole_numbers_of_seconds_not_zero(tmp_path):
     """A lifetime of 0 would make flask-jwt-extended issue tokens that never expire."""
     lines = start_lines(production_env(tmp_path, JWT_ACCESS_TOKEN_EXPIRES="0", JWT_REFRESH_TOKEN_EXPIRES="30d"))
@@ -97,6 +101,7 @@ def test_the_refresh_token_lifetime_defaults_to_30_days(monkeypatch):
     assert Config().JWT_REFRESH_TOKEN_EXPIRES == 30 * 24 * 3600
 
 
+@pytest.mark.system
 def test_an_inline_comment_kept_in_a_value_is_refused_by_name(tmp_path):
     """What systemd's EnvironmentFile makes of `STRIPE_WEBHOOK_SECRET=whsec_x  # from step 6`."""
     env = production_env(tmp_path, STRIPE_WEBHOOK_SECRET="whsec_x  # from step 6", WEB_CONCURRENCY="2   # workers")

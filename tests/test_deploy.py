@@ -17,6 +17,8 @@ from pymongo import MongoClient
 
 from support import PASSWORD, WEBHOOK_SECRET, free_port, wait_for
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-ticket_api.conf"
 NGINX_MAIN = """

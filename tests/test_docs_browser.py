@@ -10,6 +10,8 @@ import pytest
 
 from ticket_api import docs
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 ROUTE_GROUPS = ["auth", "events", "tickets", "payments", "door", "operations"]
 # Chromium's own background calls (updates, accounts), not the page's: the resolver
 # rule below sends them nowhere anyway.

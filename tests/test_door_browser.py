@@ -16,6 +16,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from support import PASSWORD, bearer, db_id, reserve, stored
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 PHONE = (390, 844)

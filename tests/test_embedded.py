@@ -24,6 +24,8 @@ from support import (
     wait_until_serving,
 )
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 
 def test_users_survive_a_restart_of_the_embedded_database(make_app, tmp_path):
     storage = tmp_path / "db"

@@ -57,10 +57,11 @@ def test_a_json_body_that_is_not_an_object_is_400(client, body):
     assert response.json["message"] == "Invalid data"
 
 
-def test_a_bug_is_500_with_no_detail_and_a_logged_traceback(app, caplog):
+def test_a_bug_is_500_with_no_detail_and_a_logged_traceback(new_app, caplog):
     def broken():
         raise RuntimeError("secret internals")
 
+    app = new_app()  # a route of its own
     app.add_url_rule("/broken", "broken", broken)
 
     with caplog.at_level(logging.ERROR):

@@ -15,6 +15,8 @@ import pytest
 
 from support import WEBHOOK_SECRET, free_port, wait_for
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -1,6 +1,8 @@
 """`/healthz` pings the database: 200 when it answers, 503 when it does not (readiness).
 `/livez` asks the database nothing: 200 while the process answers (liveness)."""
 
+import pytest
+
 from support import EmbeddedDatabase
 
 
@@ -11,6 +13,7 @@ def test_healthz_is_ok_when_the_database_answers(client):
     assert response.json == {"status": "ok"}
 
 
+@pytest.mark.system
 def test_healthz_is_503_when_the_database_is_gone(make_app):
     server = EmbeddedDatabase(":memory:").start()
     try:
@@ -37,6 +40,7 @@ def test_livez_answers_without_a_database_command(counted):
     assert log.sent == []
 
 
+@pytest.mark.system
 def test_livez_is_ok_while_the_database_is_gone(make_app):
     """A database outage is no reason to restart the process: liveness stays 200."""
     server = EmbeddedDatabase(":memory:").start()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 TOOLS = Path(__file__).parent / "openapi"
 BIN = TOOLS / "node_modules" / ".bin"
 # openapi-typescript types a request field with a `default` (`quantity`, 1) as required

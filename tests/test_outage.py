@@ -7,6 +7,8 @@ import pytest
 
 from support import PASSWORD, AuthActions, EmbeddedDatabase
 
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 TIMEOUT_MS = 500
 
 

@@ -13,6 +13,7 @@ def own_standin():
     standin.stop()
 
 
+@pytest.mark.system
 def test_stand_in_down_is_502_and_paying_works_once_it_is_back(make_app, own_standin, auth, events, database):
     client = make_app(STRIPE_API_BASE=own_standin.url, STRIPE_TIMEOUT_SECONDS=2).test_client()
     buyer = auth.user_headers()

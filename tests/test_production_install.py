@@ -5,6 +5,10 @@ import subprocess
 import venv
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_ALL = """
 import importlib, pkgutil, ticket_api

@@ -4,6 +4,7 @@ import multiprocessing
 import random
 import threading
 
+import pytest
 from bson import ObjectId
 
 from support import lapse
@@ -83,6 +84,7 @@ def buy_in_process(settings, requests, queue):
         close(app)
 
 
+@pytest.mark.system
 def test_four_processes_race_for_thirty_seats(settings, client, auth, events, database):
     event = events.create(capacity=30)
     requests = hundred_buyers(auth, event, seed=4)

@@ -119,10 +119,11 @@ def test_every_control_character_and_the_backslash_in_any_logged_value_are_escap
     assert line.count("\\\\") >= 1  # the backslash itself, doubled
 
 
-def test_a_traceback_is_under_its_record_each_line_indented(app, log_lines):
+def test_a_traceback_is_under_its_record_each_line_indented(new_app, log_lines):
     def broken():
         raise RuntimeError("bad value\n" + FORGED)
 
+    app = new_app()  # a route of its own
     app.add_url_rule("/broken", "broken", broken)
     app.test_client().get("/broken")
 
@@ -152,6 +153,7 @@ def dev_server(settings, tmp_path):
         server.wait(timeout=30)
 
 
+@pytest.mark.system
 def test_under_the_development_server_one_escaped_access_line_and_no_query_string(dev_server):
     url, log = dev_server
 

@@ -7,7 +7,10 @@ from ticket_api.security import admin_required, door_required
 
 
 @pytest.fixture
-def app(app):
+def app(new_app):
+    """An app of its own, with two routes of the tests'."""
+    app = new_app()
+
     @admin_required
     def staff_only():
         return {"message": "hello staff"}

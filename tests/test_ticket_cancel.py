@@ -181,6 +181,7 @@ def test_a_hold_being_charged_is_not_given_up(client, buyer, held, event, databa
     assert seats_taken(database, event) == 2
 
 
+@pytest.mark.system
 def test_stripe_down_changes_nothing(make_app, auth, events, database):
     standin = EmbeddedStripe().start()
     try:

@@ -4,7 +4,11 @@ the README promises."""
 
 import subprocess
 
+import pytest
+
 from support import ROOT, ctrl_c, dev_env, free_port, start_make_run, wait_until_serving
+
+pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
 
 DONE = "Walkthrough done: every step answered as the README says.\n"
 

@@ -7,9 +7,11 @@ import time
 import jwt
 import pytest
 from bson import ObjectId
+from flask import Flask
 from flask_jwt_extended import create_access_token
 
 from support import bearer, documents
+from ticket_api.security import well_formed
 
 ROUTES = [
     ("get", "/auth/tickets"),
@@ -27,9 +29,28 @@ def forged(app, subject, role="admin"):
         return create_access_token(identity=subject, additional_claims={"role": role})
 
 
+@pytest.fixture
+def lifetimes():
+    """An app context with the token lifetimes of the tests' settings (the defaults), for `well_formed`."""
+    app = Flask(__name__)
+    app.config.update(JWT_ACCESS_TOKEN_EXPIRES=3600, JWT_REFRESH_TOKEN_EXPIRES=30 * 24 * 3600)
+    with app.app_context():
+        yield
+
+
+@pytest.mark.usefixtures("lifetimes")
 @pytest.mark.parametrize("subject", SUBJECTS)
-@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_a_sub_that_is_not_an_id_is_not_well_formed(subject):
+    claims = {"sub": subject, "jti": "j1", "type": "access", "exp": int(time.time()) + 60}
+
+    assert not well_formed(claims)
+    assert well_formed({**claims, "sub": str(ObjectId())})
+
+
+@pytest.mark.parametrize(("method", "path", "subject"),
+                         [(*route, subject) for route, subject in zip(ROUTES, SUBJECTS, strict=True)])
 def test_a_token_whose_sub_is_not_an_id_is_401(app, client, database, method, path, subject):
+    """Every route, each with another of the subjects."""
     body = {"eventId": "6b06d3c37bbe849cee143ee7", "ticketId": "6b06d3c37bbe849cee143ee7", "amount": 1}
 
     response = getattr(client, method)(path, json=body if method == "post" else None,

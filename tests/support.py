@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import marshmallow as ma
 import pytest
 import requests
 from bson import ObjectId
@@ -89,6 +90,14 @@ def pages_dropped(app):
     """After a hand edit of events: `app`'s cached pages go, as after a write of its own."""
     with app.app_context():
         event_store.written()
+
+
+def refused(schema, body):
+    """What `schema` (a route's arguments) refuses in `body`: the messages by field that the
+    route's 400 gives under `errors.json` (or `errors.query`). Fails when it takes the body."""
+    with pytest.raises(ma.ValidationError) as refusal:
+        schema().load(body)
+    return refusal.value.messages
 
 
 def security_claims_of(app, headers):

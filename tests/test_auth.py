@@ -2,12 +2,11 @@
 
 from datetime import UTC, datetime
 
-import marshmallow as ma
 import pytest
 from bson import ObjectId
 from flask_jwt_extended import decode_token
 
-from support import PASSWORD, bearer, reserve
+from support import PASSWORD, bearer, refused, reserve
 from ticket_api.auth.schemas import LoginSchema, SignupSchema
 
 TIMESTAMPS_AND_VERSION = {"createdAt", "updatedAt", "__v"}
@@ -49,13 +48,6 @@ def test_signup_ignores_mass_assignment(client, database):
     stored = database.users.find_one({"_id": ObjectId(response.json["_id"])})
     assert set(stored) == {"_id", "username", "email", "passwordHash", "role", *TIMESTAMPS_AND_VERSION}
     assert stored["role"] == "user"
-
-
-def refused(schema, body):
-    """The fields `schema` refuses in `body`: those its route's 400 names (`errors.json`)."""
-    with pytest.raises(ma.ValidationError) as refusal:
-        schema().load(body)
-    return refusal.value.messages
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 import marshmallow as ma
 import pytest
 
-from support import documents, in_days
+from support import documents, in_days, refused
 from ticket_api.auth.schemas import SignupSchema
 from ticket_api.events.schemas import EventCreateSchema
 from ticket_api.extensions import loads
@@ -114,13 +114,6 @@ def test_no_body_at_all_is_the_missing_fields(client, buyer):
     assert response.json["errors"] == {"json": {"eventId": ["Missing data for required field."]}}
 
 
-def refused(schema, body):
-    """The fields `schema` refuses in `body`: what its route answers a 400 naming (`errors.json`)."""
-    with pytest.raises(ma.ValidationError) as refusal:
-        schema().load(body)
-    return list(refusal.value.messages)
-
-
 def event_body(**fields):
     return {"name": "Jazz night", "date": in_days(3), "capacity": 10, **fields}
 
@@ -131,7 +124,7 @@ BEYOND_64_BITS = [2**63, 10**30, -(2**63) - 1]
 
 @pytest.mark.parametrize("value", BEYOND_64_BITS)
 def test_an_amount_beyond_64_bits_is_refused(value):
-    assert refused(PaymentSchema, {"ticketId": AN_ID, "amount": value, "token": "pm_card_visa"}) == ["amount"]
+    assert list(refused(PaymentSchema, {"ticketId": AN_ID, "amount": value, "token": "pm_card_visa"})) == ["amount"]
 
 
 def test_an_amount_beyond_64_bits_is_400_and_charges_nothing(client, database, buyer, held):
@@ -146,7 +139,7 @@ def test_an_amount_beyond_64_bits_is_400_and_charges_nothing(client, database, b
 
 @pytest.mark.parametrize("quantity", [2**64, 2**63, -(2**64)])
 def test_a_quantity_beyond_64_bits_is_refused(quantity):
-    assert refused(TicketCreateSchema, {"eventId": AN_ID, "quantity": quantity}) == ["quantity"]
+    assert list(refused(TicketCreateSchema, {"eventId": AN_ID, "quantity": quantity})) == ["quantity"]
 
 
 def test_a_quantity_beyond_64_bits_is_400(client, database, buyer, event):
@@ -160,18 +153,18 @@ def test_a_quantity_beyond_64_bits_is_400(client, database, buyer, event):
 @pytest.mark.parametrize("field", ["capacity", "price"])
 @pytest.mark.parametrize("value", [10**100, 2**63, -(10**100)])
 def test_a_huge_capacity_or_price_is_refused(field, value):
-    assert refused(EventCreateSchema, event_body(**{field: value})) == [field]
+    assert list(refused(EventCreateSchema, event_body(**{field: value}))) == [field]
 
 
 @pytest.mark.parametrize("field", ["name", "location", "currency"])
 @pytest.mark.parametrize("text", ["Jazz\nnight", "Jazz\r\nnight", "Jazz\x00", "\x1b[31mred", "Jazz\x85", "tab\there"])
 def test_control_characters_in_a_one_line_text_are_refused(field, text):
-    assert refused(EventCreateSchema, event_body(**{field: text})) == [field]
+    assert list(refused(EventCreateSchema, event_body(**{field: text}))) == [field]
 
 
 @pytest.mark.parametrize("text", ["\x00", "a\x1b[2Jb", "\x7f", "\x9b"])
 def test_a_description_takes_line_breaks_but_no_other_control_character(text):
-    assert refused(EventCreateSchema, event_body(description=text)) == ["description"]
+    assert list(refused(EventCreateSchema, event_body(description=text))) == ["description"]
 
 
 @pytest.mark.parametrize("field, value", [("capacity", 10**100), ("location", "Jazz\x00"), ("description", "\x7f")])
@@ -189,7 +182,7 @@ SIGNUP = {"username": "ada", "email": "ada@example.com", "password": "correct ho
 @pytest.mark.parametrize("fields", [{"password": "correct\x00horse"}, {"password": "correct horse\x07"},
                                     {"username": "ada\x00"}, {"email": "ada@example.com\n"}])
 def test_control_characters_in_signup_are_refused(fields):
-    assert refused(SignupSchema, {**SIGNUP, **fields}) == list(fields)
+    assert list(refused(SignupSchema, {**SIGNUP, **fields})) == list(fields)
 
 
 def test_control_characters_in_signup_are_400(client, database):
@@ -241,7 +234,7 @@ def test_an_id_that_only_looks_like_one_is_400(client, admin, subtests):
 @pytest.mark.parametrize("event_id", ["zzzzzzzzzzzzzzzzzzzzzzzz", "abcdefghijkl", 12, None,
                                       ["6b06d3c37bbe849cee143ee7"], {"$oid": "6b06d3c37bbe849cee143ee7"}])
 def test_an_event_id_that_is_not_one_is_refused(event_id):
-    assert refused(TicketCreateSchema, {"eventId": event_id}) == ["eventId"]
+    assert list(refused(TicketCreateSchema, {"eventId": event_id})) == ["eventId"]
 
 
 def test_an_event_id_that_is_not_one_is_400(client, database, buyer):

@@ -4,7 +4,8 @@ no credentials, whitespace, quotes, angle brackets or control characters; anythi
 
 import pytest
 
-from support import in_days
+from support import in_days, refused
+from ticket_api.events.schemas import EventCreateSchema
 
 BAD_IMAGES = {
     "closes the attribute and opens a tag": 'https://example.com/a.jpg"><script>alert(1)</script>',
@@ -50,8 +51,14 @@ def create(client, events, image):
 
 
 @pytest.mark.parametrize("case", list(BAD_IMAGES))
-def test_a_bad_image_is_400_and_stores_nothing(client, events, database, case):
-    response = create(client, events, BAD_IMAGES[case])
+def test_a_bad_image_is_refused(case):
+    body = {"name": "Jazz night", "date": in_days(30), "capacity": 10, "image": BAD_IMAGES[case]}
+
+    assert list(refused(EventCreateSchema, body)) == ["image"]
+
+
+def test_a_bad_image_is_400_and_stores_nothing(client, events, database):
+    response = create(client, events, BAD_IMAGES["a host that is really the user"])
 
     assert response.status_code == 400
     assert response.json["message"] == "Invalid data"

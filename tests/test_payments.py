@@ -8,7 +8,8 @@ import pytest
 import requests
 from bson import ObjectId
 
-from support import VISA, at_once, browser_confirms, charged, intents_for, lapse, pay, stored
+from support import VISA, at_once, browser_confirms, charged, intents_for, lapse, pay, refused, stored
+from ticket_api.payments.schemas import PaymentSchema
 
 
 def test_paying_a_held_ticket_confirms_it(client, buyer, held, stand_in, database):
@@ -88,11 +89,17 @@ def test_a_declined_ticket_can_be_paid_with_another_card_on_the_same_intent(clie
         ({"token": {"$ne": None}}, "token"), ({"token": "pm_x; drop"}, "token"),
     ],
 )
-def test_invalid_payments_are_400_and_charge_nothing(client, buyer, held, stand_in, overrides, field):
-    response = pay(client, buyer, held, **overrides)
+def test_invalid_payments_are_refused(overrides, field):
+    body = {"ticketId": "6b06d3c37bbe849cee143ee7", "amount": 5000, "token": VISA, **overrides}
+
+    assert list(refused(PaymentSchema, body)) == [field]
+
+
+def test_invalid_payments_are_400_and_charge_nothing(client, buyer, held, stand_in):
+    response = pay(client, buyer, held, token="pm_x; drop")
 
     assert response.status_code == 400
-    assert list(response.json["errors"]["json"]) == [field]
+    assert list(response.json["errors"]["json"]) == ["token"]
     assert intents_for(stand_in, held) == []
 
 

@@ -6,7 +6,6 @@ the apps, built once for all the tests of the same settings (`support.SharedApps
 import os
 import socket
 import threading
-import uuid
 from contextlib import ExitStack
 
 import pytest
@@ -19,6 +18,7 @@ from support import (
     WEBHOOK_SECRET,
     AuthActions,
     CommandLog,
+    Databases,
     EmbeddedDatabase,
     EmbeddedStripe,
     Events,
@@ -51,18 +51,34 @@ def stand_in(stripe_standin):
     return stripe.StripeClient("sk_test_tests", base_addresses={"api": stripe_standin.url}).v1
 
 
+@pytest.fixture(scope="session")
+def databases(mongodb_uri):
+    """The tests' new databases (`support.Databases`)."""
+    made = Databases(mongodb_uri)
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="session")
+def stand_in_config():
+    """A connection to the stand-in's own configuration routes (kept open between tests)."""
+    with requests.Session() as session:
+        yield session
+
+
 @pytest.fixture
-def settings(mongodb_uri, stripe_standin, tmp_path):
+def settings(mongodb_uri, stripe_standin, stand_in_config, databases, tmp_path):
     """The settings of the test apps: a module may override this fixture, and
-    `make_app(**overrides)` changes some for one app. The stand-in is emptied first, as
-    the test's database is new: a Stripe account of the test's own (every list of it,
-    such as `support.intents_for`, is as long as the test made it)."""
-    requests.delete(f"{stripe_standin.url}/_config/data", timeout=10).raise_for_status()
-    return {
+    `make_app(**overrides)` changes some for one app. A new database of the test's own,
+    dropped after it; and the stand-in emptied first: a Stripe account of the test's own
+    (every list of it, such as `support.intents_for`, is as long as the test made it)."""
+    stand_in_config.delete(f"{stripe_standin.url}/_config/data", timeout=10).raise_for_status()
+    database = databases.take()
+    yield {
         "TESTING": True,
         "APP_ENV": "development",
         "MONGODB_URI": mongodb_uri,
-        "MONGODB_DB": f"test_{uuid.uuid4().hex[:12]}",
+        "MONGODB_DB": database,
         "DATA_DIR": tmp_path,
         "JWT_SECRET_KEY": "test-secret-" + "x" * 32,
         "BCRYPT_ROUNDS": 4,
@@ -72,6 +88,7 @@ def settings(mongodb_uri, stripe_standin, tmp_path):
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_MAX_RETRIES": 0,
     }
+    databases.drop(database)
 
 
 @pytest.fixture(scope="session")
@@ -95,12 +112,11 @@ def pytest_runtest_makereport(item):
 
 
 @pytest.fixture
-def make_app(request, settings, mongodb_uri, shared_apps):
+def make_app(request, settings, shared_apps):
     """`make_app(**overrides)`: an app on `settings` with these changed, the test's own
     whoever else had it before (`support.SharedApps`: a test asking twice gets two apps).
-    After the test its database is dropped, when it is on the test server; the app goes
-    back to the shared ones, unless it is of settings no other test can share, or the test
-    failed or armed a fail point (then it is closed)."""
+    After the test the app goes back to the shared ones, unless it is of settings no other
+    test can share, or the test failed or armed a fail point (then it is closed)."""
     taken = []
 
     def make(**overrides):
@@ -116,12 +132,10 @@ def make_app(request, settings, mongodb_uri, shared_apps):
                 cleanup.callback(shared_apps.give_back, key, app)
             else:
                 cleanup.callback(shared_apps.discard, app)
-            if app.config["MONGODB_URI"] == mongodb_uri:
-                cleanup.callback(db.get_client(app).drop_database, app.config["MONGODB_DB"])
 
 
 @pytest.fixture
-def new_app(settings, mongodb_uri):
+def new_app(settings):
     """`new_app(**overrides)`: an app built for this test alone, closed after it (for a
     test that changes the app itself, such as adding a route)."""
     made = []
@@ -135,8 +149,6 @@ def new_app(settings, mongodb_uri):
     with ExitStack() as cleanup:
         for app in made:
             cleanup.callback(close, app)
-            if app.config["MONGODB_URI"] == mongodb_uri:
-                cleanup.callback(db.get_client(app).drop_database, app.config["MONGODB_DB"])
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import pytest
 import requests
 from bson import ObjectId
 from flask_jwt_extended import decode_token
-from pymongo import monitoring
+from pymongo import MongoClient, monitoring
 
 from ticket_api import close, create_app, db, security
 from ticket_api.auth.schemas import SignupSchema, UserSchema
@@ -198,7 +200,42 @@ class Events:
             return json.loads(app.json.dumps(EventSchema().dump(event)))
 
 
-# Apps shared by tests
+# Databases and apps of the tests
+
+
+class Databases:
+    """The tests' databases on the session's server, each new, with the indexes an app makes
+    at its start (`db.ensure_indexes`): the next one made while a test runs, and each dropped
+    after its test, by a thread of their own and a client of their own (`APP_NAME`: no fail
+    point or listener of the apps' touches it)."""
+
+    APP_NAME = "ticket_api-tests"
+
+    def __init__(self, uri):
+        self.client = MongoClient(uri, appname=self.APP_NAME)
+        self.worker = ThreadPoolExecutor(1, thread_name_prefix="test-databases")
+        self.ready = self.worker.submit(self.make)
+
+    def make(self):
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        db.ensure_indexes(self.client[name])
+        return name
+
+    def take(self):
+        """The name of a new database, its indexes made."""
+        name = self.ready.result()
+        self.ready = self.worker.submit(self.make)
+        return name
+
+    def drop(self, name):
+        self.worker.submit(self.client.drop_database, name)
+
+    def close(self):
+        self.drop(self.ready.result())
+        self.worker.shutdown(wait=True)
+        self.client.close()
+
+
 
 
 PER_TEST = ("MONGODB_DB", "DATA_DIR")  # settings each test has its own of, whichever app it gets
@@ -326,7 +363,6 @@ class Pristine:
         for name in set(app.extensions) - self.extensions:
             del app.extensions[name]
         app.wsgi_app = self.wsgi_app
-        db.ensure_indexes(db.get_db(app))
 
 
 # Tickets

@@ -262,8 +262,9 @@ class SharedApps:
     one in a quarter of a second (its OpenAPI document, mostly) and a test takes a few
     milliseconds.
 
-    An app is shared when its settings are plain values, on the session's database server
-    and Stripe stand-in; a test gets each of its apps to itself (asking twice for the same
+    An app is shared when its settings are plain values (but command listeners, which its
+    client is given through a `Relay` each), on the session's database server and Stripe
+    stand-in; a test gets each of its apps to itself (asking twice for the same
     settings gives two apps, two workers), set to its own database (`MONGODB_DB`, made with
     its indexes as at a start) and `DATA_DIR`; the caches an app keeps in `app.extensions`
     and the settings and `wsgi_app` as `create_app` left them; and the extension singletons
@@ -289,13 +290,20 @@ class SharedApps:
 
     def take(self, settings):
         """(key, app): an idle app of these settings set to this test, else a new one."""
-        key = self.key(settings)
+        listeners = command_listeners(settings)
+        relayed = {**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": ("relayed", len(listeners))}}
+        key = self.key(relayed if listeners else settings)
         if key is None or not self.idle.get(key):
+            if listeners and key is not None:
+                settings = {**settings, "MONGODB_CLIENT_OPTIONS": {"event_listeners": [Relay() for _ in listeners]}}
             app = self.build(settings, shared=key is not None)
         else:
             app = self.idle[key].pop()
             self.built[app].restore(app, settings)
             self.bind(app)
+        if key is not None:
+            for relay, listener in zip(self.built[app].relays, listeners, strict=True):
+                relay.target = listener
         if limiter.enabled:  # its client made now, not by each of a test's racing first requests (one is kept)
             assert limiter.storage.storage
         return key, app
@@ -325,6 +333,8 @@ class SharedApps:
             storage._storage.close()
 
     def give_back(self, key, app):
+        for relay in self.built[app].relays:
+            relay.target = None
         self.idle.setdefault(key, []).append(app)
 
     def discard(self, app):
@@ -339,11 +349,42 @@ class SharedApps:
         self.drop_storage(limiter._storage)
 
 
+def command_listeners(settings):
+    """The command listeners a test gives its app (`MONGODB_CLIENT_OPTIONS`), when they are
+    all it sets there: a shared app's client is made with a `Relay` for each."""
+    options = settings.get("MONGODB_CLIENT_OPTIONS") or {}
+    listeners = options.get("event_listeners") or []
+    if set(options) == {"event_listeners"} and all(isinstance(each, monitoring.CommandListener) for each in listeners):
+        return list(listeners)
+    return []
+
+
+class Relay(monitoring.CommandListener):
+    """A command listener of a shared app's client that passes each event to the listener
+    of the test holding the app, if any (pymongo takes a client's listeners when it is made)."""
+
+    target = None
+
+    def started(self, event):
+        if self.target is not None:
+            self.target.started(event)
+
+    def succeeded(self, event):
+        if self.target is not None:
+            self.target.succeeded(event)
+
+    def failed(self, event):
+        if self.target is not None:
+            self.target.failed(event)
+
+
 class Pristine:
     """What `create_app` left on one app, to give it back so to the next test."""
 
     def __init__(self, app, settings):
         self.config = dict(app.config)
+        self.relays = [each for each in self.config.get("MONGODB_CLIENT_OPTIONS", {}).get("event_listeners", [])
+                       if isinstance(each, Relay)]
         self.extensions = set(app.extensions)
         self.wsgi_app = app.wsgi_app
         self.spec = api.spec

@@ -23,24 +23,29 @@ from support import (
     wait_for,
     wait_until_serving,
 )
+from ticket_api import close
 
 pytestmark = pytest.mark.system  # (pyproject.toml: the system tests)
 
 
-def test_users_survive_a_restart_of_the_embedded_database(make_app, tmp_path):
+def test_users_survive_a_restart_of_the_embedded_database(new_app, tmp_path):
     storage = tmp_path / "db"
     body = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
 
     server = EmbeddedDatabase(storage).start()
     try:
-        signup = make_app(MONGODB_URI=server.uri).test_client().post("/auth/signup", json=body)
+        app = new_app(MONGODB_URI=server.uri)
+        signup = app.test_client().post("/auth/signup", json=body)
+        close(app)  # while its server answers: closing later waits out server selection to end its sessions
     finally:
         server.stop()
     assert signup.status_code == 201
 
     server = EmbeddedDatabase(storage).start()
     try:
-        login = make_app(MONGODB_URI=server.uri).test_client().post("/auth/login", json=body)
+        app = new_app(MONGODB_URI=server.uri)
+        login = app.test_client().post("/auth/login", json=body)
+        close(app)
     finally:
         server.stop()
 

@@ -53,7 +53,7 @@ def stand_in(stripe_standin):
 
 @pytest.fixture(scope="session")
 def databases(mongodb_uri):
-    """The tests' new databases (`support.Databases`)."""
+    """The tests' databases (`support.Databases`)."""
     made = Databases(mongodb_uri)
     yield made
     made.close()
@@ -69,8 +69,8 @@ def stand_in_config():
 @pytest.fixture
 def settings(mongodb_uri, stripe_standin, stand_in_config, databases, tmp_path):
     """The settings of the test apps: a module may override this fixture, and
-    `make_app(**overrides)` changes some for one app. A new database of the test's own,
-    dropped after it; and the stand-in emptied first: a Stripe account of the test's own
+    `make_app(**overrides)` changes some for one app. A database of the test's own, of
+    no document (`support.Databases`); and the stand-in emptied first: a Stripe account of the test's own
     (every list of it, such as `support.intents_for`, is as long as the test made it)."""
     stand_in_config.delete(f"{stripe_standin.url}/_config/data", timeout=10).raise_for_status()
     database = databases.take()
@@ -88,7 +88,7 @@ def settings(mongodb_uri, stripe_standin, stand_in_config, databases, tmp_path):
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_MAX_RETRIES": 0,
     }
-    databases.drop(database)
+    databases.give_back(database)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,9 @@ def test_a_stand_in_left_by_a_crashed_run_is_stopped_at_the_next_start(tmp_path)
     gone = subprocess.Popen(["true"])
     gone.wait()
     left = EmbeddedStripe(store=data_dir / "localstripe.pickle", port=int(env["EMBEDDED_STRIPE_PORT"])).start()
+    # Reaped as soon as it ends, as init reaps the orphan a dead run leaves: else it stays a
+    # zombie of this process, which the launcher waits 15 s to see gone.
+    threading.Thread(target=left.process.wait, daemon=True).start()
     try:
         (data_dir / "localstripe.pid").write_text(f"{left.process.pid} {gone.pid}\n")  # as its dead run left it
 

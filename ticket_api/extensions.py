@@ -161,8 +161,12 @@ class Blueprint(flask_smorest.Blueprint):
     def raises(self, *raised, description=None, schema=None):
         """Document `ApiError`s the route raises (classes, or instances for those that need
         arguments), each with its exact body as the example; `description` instead of
-        their messages, `schema` for a body richer than `errors.ErrorSchema`."""
-        return lambda view: docs.document(view, [docs.raised(error, description, schema) for error in raised])
+        their messages, `schema` for a body richer than `errors.ErrorSchema`. An
+        `(error, description)` pair gives one error its own description (a workflow's
+        `REFUSALS`)."""
+        return lambda view: docs.document(view, [
+            docs.raised(*error) if isinstance(error, tuple) else docs.raised(error, description, schema)
+            for error in raised])
 
     def error(self, status_code, message, description=None):
         """Document an error reply a client must handle that no `ApiError` of ours makes (a

@@ -195,7 +195,7 @@ def my_tickets(page):
     Newest first, each with its event: all of them, or a page with `page` and `limit`.
     """
     user = security.current_user()
-    settlement.release_lapsed_holds(now=utcnow())
+    settlement.before_a_read(now=utcnow())
     owned = tickets.list_for_user(user["_id"], **page)
     total = tickets.count_for_user(user["_id"]) if page else len(owned)
     return owned, 200, {"X-Total-Count": str(total)}

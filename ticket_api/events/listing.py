@@ -92,7 +92,7 @@ def page(*, upcoming, page, limit, now):
     cache = current_app.extensions.setdefault("event_pages", PageCache())  # one per app and database
 
     def build():
-        settlement.release_lapsed_holds(now=now)
+        settlement.before_a_read(now=now)
         generation = events.generation()  # after releasing, which bumps it
         next_lapse = tickets.next_lapse()
         shown, total = events.list_page(upcoming=upcoming, page=page, limit=limit, now=now)
@@ -120,7 +120,7 @@ def event(event_id, *, now):
     entry = kept.get(event_id)
     if entry is not None and entry.generation == events.generation() and entry.fresh(now):
         return entry.event
-    settlement.release_lapsed_holds(now=now, event_id=event_id)
+    settlement.before_a_read(now=now, event_id=event_id)
     generation = events.generation()  # before reading: a write meanwhile makes the next request read again
     shown = events.get(event_id)
     if shown is not None:

@@ -105,7 +105,7 @@ def edit_event(changes, event_id):
     edit applies only if the event is still as it was read.
     """
     now = utcnow()
-    settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
+    settlement.before_a_read(now=now, event_id=event_id)  # as GET does, so its ETag matches
     approve = still_as_read if request.if_match else None
     event = events.edit(event_id, changes, now=now, approve=approve)
     if event is None:
@@ -182,7 +182,7 @@ def wants_csv():
 
 def event_as_now(event_id):
     """The event, its lapsed holds released first (as every read of seats does); else a 404."""
-    settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
+    settlement.before_a_read(now=utcnow(), event_id=event_id)
     event = events.get(event_id)
     if event is None:
         raise events.EventNotFound()

@@ -19,6 +19,7 @@ scanned for no event in particular (nothing to file it under).
 from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 from ..schemas import utc_text
 from ..stores import checkins, events, tickets, users
+from ..stores.tickets import Status
 
 ADMITTED = "admitted"
 NO_TICKET = {"_id": None, "event": None, "quantity": None}  # what the scan of an unknown code records
@@ -89,7 +90,7 @@ def why_not_admitted(ticket, event_id, *, scan_id, by, now):
         return UnknownCode()
     if event_id is not None and ticket["event"] != event_id:
         return WrongEvent()  # whatever its state: it does not belong at this door
-    if ticket["status"] != "confirmed":
+    if ticket["status"] != Status.CONFIRMED:
         return NotAdmissible(ticket["status"])
     if ticket.get("checkedInAt") is not None and not admitted_by(ticket, scan_id, by):
         return AlreadyCheckedIn(ticket["checkedInAt"])

@@ -1,5 +1,7 @@
-"""Paying for a held ticket: the charge claimed on the ticket, made once, and settled."""
+"""Paying for a held ticket: the charge claimed on the ticket, made once, and settled; and
+a payment in flight brought up to date from Stripe for whoever polls the ticket."""
 
+import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,7 +11,10 @@ from pymongo.errors import PyMongoError
 from ..db import utcnow
 from ..errors import ApiError
 from ..stores import card_declines, gateway, tickets
+from ..stores.tickets import Status
 from . import settlement
+
+log = logging.getLogger(__name__)
 
 
 class TicketNotFound(ApiError):
@@ -46,10 +51,25 @@ class TooManyAttempts(ApiError):
     message = "Too many declined payment attempts: try again in an hour"
 
 
+# A ticket's payment is asked of Stripe at most this often, however often it is polled.
+STRIPE_CHECK_EVERY = timedelta(seconds=3)
 # Card testing: declined attempts allowed per ticket and per account, within the window.
 DECLINES_PER_TICKET = 5
 DECLINES_PER_ACCOUNT = 10
 DECLINE_WINDOW = timedelta(hours=1)
+
+
+# What `pay` refuses, for the route's documentation: an error, or (error, description).
+REFUSALS = (
+    (AmountMismatch(expected=5000), "`amount` is not the ticket's (`expected` is)"),
+    gateway.StripeRefused,
+    (gateway.CardDeclined("Your card has insufficient funds.", decline_code="insufficient_funds"),
+     "The card was declined (`declineCode` says why): the ticket stays pending, pay again"),
+    (TicketNotFound, "No such ticket of the caller's"),
+    AlreadyPaid, FreeTicket, HoldExpired, settlement.PaymentInProgress, settlement.RefundedSeatsGone,
+    (TooManyAttempts, "Card testing: 5 declines on the ticket, or 10 by the account, within an hour (the hold stays)"),
+    (gateway.ProviderUnavailable, "Stripe could not be reached: retry with the same `Idempotency-Key`"),
+)
 
 
 @dataclass(frozen=True)
@@ -118,9 +138,9 @@ def why_not_payable(ticket, user_id, amount, now):
         return TicketNotFound()
     if amount != ticket["amount"]:
         return AmountMismatch(expected=ticket["amount"])
-    if ticket["status"] == "confirmed":
+    if ticket["status"] == Status.CONFIRMED:
         return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
-    if ticket["status"] == "pending" and ticket["expiresAt"] > now:
+    if ticket["status"] == Status.PENDING and ticket["expiresAt"] > now:
         return settlement.PaymentInProgress()
     return HoldExpired()
 
@@ -137,3 +157,27 @@ def existing_or_new_intent(ticket, *, now):
     )
     tickets.set_intent(ticket["_id"], intent.id, now=now)
     return intent
+
+
+def refresh(ticket, *, now):
+    """Ask Stripe about a pending ticket's payment and apply what it says (for polling).
+
+    Also while a charge is marked in flight: settling is idempotent, and it recovers a
+    charge whose confirmation could not be written (a database fault after Stripe said yes).
+    Stripe is asked at most once every `STRIPE_CHECK_EVERY` per ticket, however many poll.
+    Stripe being down is logged, not an error: the ticket is shown as stored.
+
+    :return: the ticket with its event, as it is now.
+    """
+    if ticket["status"] == Status.PENDING and ticket.get("paymentIntent") and tickets.claim_stripe_check(
+        ticket["_id"], now=now, every=STRIPE_CHECK_EVERY
+    ):
+        try:
+            intent = gateway.retrieve_intent(ticket["paymentIntent"])
+            if intent.status == "succeeded":
+                settlement.settle_where_nobody_waits(intent)
+            elif settlement.error_message(intent):
+                tickets.end_charge(ticket["_id"], error=settlement.error_message(intent), now=now)
+        except ApiError as error:
+            log.warning("could not refresh %s: %s", ticket["paymentIntent"], error.message)
+    return tickets.get_with_event(ticket["_id"])

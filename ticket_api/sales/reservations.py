@@ -9,13 +9,19 @@ from pymongo.errors import PyMongoError
 
 from ..errors import ApiError
 from ..stores import events, tickets, users
-from . import seats, settlement
+from ..stores.tickets import Status
+from . import seats
 
 
 class DoorStaffDoNotBuy(ApiError):
     """A `door` account checks tickets in and reads the door's counts, nothing else (API.md, Roles)."""
 
     status_code, message, code = 403, "Door staff accounts do not buy tickets", "forbidden"
+
+
+# What `reserve` refuses, for the route's documentation.
+REFUSALS = (seats.EventStarted, events.EventNotFound, seats.SoldOut, seats.SeatLimit, events.EventCancelled,
+            DoorStaffDoNotBuy)
 
 
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
@@ -30,9 +36,9 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
     :raise UserGone: the token outlived its user. DoorStaffDoNotBuy.
     """
-    event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now)
+    event = seats.take(event_id, quantity, now=now)
     free = event["price"] == 0
-    ticket = new_ticket(event, quantity, now=now, user=user_id, status="confirmed" if free else "pending",
+    ticket = new_ticket(event, quantity, now=now, user=user_id, status=Status.CONFIRMED if free else Status.PENDING,
                         amount=event["price"] * quantity, paid_with="free" if free else None,
                         expires_at=None if free else now + timedelta(minutes=hold_minutes))
     try:
@@ -41,7 +47,7 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
             raise users.UserGone()
         if role == users.DOOR:
             raise DoorStaffDoNotBuy()
-        settlement.hold_for_user_releasing_lapsed_holds(ticket, limit=events.max_per_user(event), now=now)
+        seats.count_for_account(ticket, limit=events.max_per_user(event), now=now)
     except (users.UserGone, DoorStaffDoNotBuy, seats.SeatLimit, PyMongoError):
         # No ticket was stored: the seats go back. (A count written before its reply was
         # lost stays too high, the safe side, until `reconcile` corrects it.)
@@ -62,12 +68,13 @@ def sell_at_box_office(*, event_id, quantity, paid_with, email=None, walk_in=Non
     user = None if walk_in else users.get_by_email(email)
     if walk_in is None and user is None:
         raise users.UserGone()
-    event = settlement.take_seats_releasing_lapsed_holds(event_id, quantity, now=now, after_start=True)
-    ticket = new_ticket(event, quantity, now=now, user=user and user["_id"], status="confirmed", paid_with=paid_with,
-                        amount=event["price"] * quantity if paid_with == "cash" else 0, expires_at=None)
+    event = seats.take(event_id, quantity, now=now, after_start=True)
+    ticket = new_ticket(event, quantity, now=now, user=user and user["_id"], status=Status.CONFIRMED,
+                        paid_with=paid_with, amount=event["price"] * quantity if paid_with == "cash" else 0,
+                        expires_at=None)
     if walk_in:
         ticket["holder"] = walk_in
-    seats.hold_for_user(ticket)
+    seats.count_for_account(ticket)
     holder = walk_in or {"_id": user["_id"], "username": user["username"], "email": user["email"]}
     return {**store(ticket, now=now), "event": event, "holder": holder}
 

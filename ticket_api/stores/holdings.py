@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 from ..db import get_db
 
 
-def hold_for_user(event_id, user_id, quantity, *, limit=None):
+def add(event_id, user_id, quantity, *, limit=None):
     """Count `quantity` more seats held by the user for the event, if that keeps them
     within `limit` (None: no limit, for money that arrived for a lapsed hold).
 
@@ -31,7 +31,7 @@ def hold_for_user(event_id, user_id, quantity, *, limit=None):
                                             ).modified_count == 1
 
 
-def release_for_user(event_id, user_id, quantity):
+def subtract(event_id, user_id, quantity):
     """The user holds `quantity` seats fewer for the event (never below zero)."""
     get_db().holdings.update_one(held_by(event_id, user_id, {"$gte": quantity}), {"$inc": {"seats": -quantity}})
 
@@ -46,13 +46,13 @@ def held_by(event_id, user_id, seats):
     return {"_id.event": event_id, "_id.user": user_id, "seats": seats}
 
 
-def holdings():
+def every():
     """Every (event, user) seat count, for `reconcile`."""
     return list(get_db().holdings.find({}))
 
 
-def correct_holding(holding, seats):
-    """Set a holding (as read by `holdings`) to `seats`, only if unchanged since it was read."""
+def correct(holding, seats):
+    """Set a holding (as read by `every`) to `seats`, only if unchanged since it was read."""
     key = holding["_id"]
     return get_db().holdings.update_one(
         held_by(key["event"], key["user"], holding["seats"]), {"$set": {"seats": seats}}

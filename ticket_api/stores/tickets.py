@@ -5,6 +5,7 @@ of processes trying the same change, exactly one matches.
 
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
@@ -13,9 +14,28 @@ from ..errors import MAX_ATTEMPTS, KeptChanging
 # bits, never derived from the ticket's `_id`. Unique by index.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 CODE_LENGTH = 27
-STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
-HOLDING = ("pending", "confirmed")
-PAID = ("confirmed", "refunded")  # tickets whose money was taken (a refunded one's given back since)
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # seats held until `expiresAt`, for a payment
+    CONFIRMED = "confirmed"  # paid, free or sold at the box office: it admits at the door
+    EXPIRED = "expired"  # the hold lapsed
+    CANCELLED = "cancelled"  # given back unpaid (a hold, or no card paid), or its event cancelled
+    REFUNDED = "refunded"  # its money went back
+
+
+# Every change of a ticket's status there is (README, "A ticket's life"); `leaving` holds each
+# write of this module to it.
+TRANSITIONS = {
+    Status.PENDING: {Status.CONFIRMED, Status.EXPIRED, Status.CANCELLED, Status.REFUNDED},
+    Status.CONFIRMED: {Status.CANCELLED, Status.REFUNDED},
+    Status.EXPIRED: {Status.CONFIRMED, Status.REFUNDED},
+    Status.CANCELLED: {Status.REFUNDED},
+    Status.REFUNDED: set(),
+}
+STATUSES = tuple(Status)
+HOLDING = (Status.PENDING, Status.CONFIRMED)  # they hold seats
+PAID = (Status.CONFIRMED, Status.REFUNDED)  # tickets whose money was taken (a refunded one's given back since)
 # A hold is not released while a charge for it may still be running: longer than any Stripe
 # call lasts (timeout x (retries + 1)), short enough that a crashed charge frees the seats.
 CHARGE_GRACE = timedelta(minutes=2)
@@ -24,6 +44,16 @@ WITH_EVENT = [
     {"$lookup": {"from": "events", "localField": "event", "foreignField": "_id", "as": "event"}},
     {"$unwind": "$event"},
 ]
+
+
+def leaving(status, to):
+    """`status`, for the filter of a write that changes a ticket from it to `to`.
+
+    :raise ValueError: `TRANSITIONS` has no such change (a bug, never a request's fault).
+    """
+    if to not in TRANSITIONS[status]:
+        raise ValueError(f"a ticket never goes from {status} to {to}")
+    return status
 
 
 def new_code():
@@ -105,14 +135,14 @@ def admitting(ticket_id, now):
     """The filter of the ticket while a scan would admit it: confirmed, not checked in, and
     no give-back claim, or one so old its process died (`$not` matches a missing field too).
     Checking in and a holder's claim to give it back both need it: one of them wins."""
-    return {"_id": ticket_id, "status": "confirmed", "checkedInAt": None,
+    return {"_id": ticket_id, "status": Status.CONFIRMED, "checkedInAt": None,
             "givingBackSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
 def seats_at_the_door(event_id):
     """{"expected": the seats of the event's confirmed tickets, "admitted": those of them checked in}."""
     pipeline = [
-        {"$match": {"event": event_id, "status": "confirmed"}},
+        {"$match": {"event": event_id, "status": Status.CONFIRMED}},
         {"$group": {"_id": None, "expected": {"$sum": "$quantity"},
                     "admitted": {"$sum": {"$cond": [{"$gt": ["$checkedInAt", None]}, "$quantity", 0]}}}},
     ]
@@ -202,9 +232,9 @@ def summary(event):
     empty = {"tickets": 0, "seats": 0, "amount": 0, "refundedAmount": 0, "checkedIn": 0}
     by_status = {status: empty for status in STATUSES}
     by_status.update({row["_id"]: row for row in get_db().tickets.aggregate(pipeline)})
-    held, sold = by_status["pending"]["seats"], by_status["confirmed"]["seats"]
+    held, sold = by_status[Status.PENDING]["seats"], by_status[Status.CONFIRMED]["seats"]
     gross = sum(by_status[status]["amount"] for status in PAID)
-    refunded = by_status["refunded"]["amount"] + by_status["confirmed"]["refundedAmount"]
+    refunded = by_status[Status.REFUNDED]["amount"] + by_status[Status.CONFIRMED]["refundedAmount"]
     return {
         "capacity": event["capacity"],
         "held": held,
@@ -238,7 +268,7 @@ def not_charging(now):
 
 def lapsed_holds(*, now, event_id=None):
     """Pending tickets whose hold lapsed (of one event, or of all), a batch at a time."""
-    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields: query shapes, `db.py`
+    lapsed = {"status": Status.PENDING, "expiresAt": {"$lte": now}}  # exactly an index's fields: query shapes, `db.py`
     if event_id is not None:
         lapsed = {"event": event_id, **lapsed}
     projection = {"event": 1, "user": 1, "quantity": 1, "paymentIntent": 1}
@@ -252,18 +282,18 @@ def expire(ticket, *, now):
 
     :return: whether this call expired it (exactly one of any number of callers does).
     """
-    return end_hold(ticket, "expired", now=now)
+    return end_hold(ticket, Status.EXPIRED, now=now)
 
 
 def cancel_hold(ticket, *, now):
     """pending -> cancelled, given up by its owner (or staff), as `expire` does it."""
-    return end_hold(ticket, "cancelled", now=now)
+    return end_hold(ticket, Status.CANCELLED, now=now)
 
 
 def end_hold(ticket, status, *, now):
     intent = {"unsettledIntent": ticket["paymentIntent"]} if ticket.get("paymentIntent") else {}
     return get_db().tickets.update_one(
-        {"_id": ticket["_id"], "status": "pending", "paymentIntent": ticket.get("paymentIntent"),
+        {"_id": ticket["_id"], "status": leaving(Status.PENDING, status), "paymentIntent": ticket.get("paymentIntent"),
          **not_charging(now)},
         {"$set": {"status": status, "updatedAt": now, **intent}, "$inc": {"__v": 1}},
     ).modified_count == 1
@@ -277,8 +307,8 @@ def cancel_unpaid(ticket_id, *, now, unless_checked_in=False):
     """
     not_in = {"checkedInAt": None} if unless_checked_in else {}
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": "confirmed", "paymentIntent": None, **not_in},
-        {"$set": {"status": "cancelled", "updatedAt": now}, "$inc": {"__v": 1}},
+        {"_id": ticket_id, "status": leaving(Status.CONFIRMED, Status.CANCELLED), "paymentIntent": None, **not_in},
+        {"$set": {"status": Status.CANCELLED, "updatedAt": now}, "$inc": {"__v": 1}},
     ).modified_count == 1
 
 
@@ -291,7 +321,7 @@ def unsettled_intents(limit=0):
 def charges_left(*, now):
     """Pending tickets whose charge was marked started longer than `CHARGE_GRACE` ago: the
     request making it died (no Stripe call lasts that long)."""
-    left = {"status": "pending", "chargingSince": {"$lte": now - CHARGE_GRACE}}  # exactly an index's fields
+    left = {"status": Status.PENDING, "chargingSince": {"$lte": now - CHARGE_GRACE}}  # exactly an index's fields
     return list(get_db().tickets.find(left, {"paymentIntent": 1}))
 
 
@@ -310,7 +340,7 @@ def claim_stripe_check(ticket_id, *, now, every):
 
 def next_lapse():
     """When the earliest pending hold lapses (None when none is pending)."""
-    ticket = get_db().tickets.find_one({"status": "pending"}, {"expiresAt": 1}, sort=[("expiresAt", 1)])
+    ticket = get_db().tickets.find_one({"status": Status.PENDING}, {"expiresAt": 1}, sort=[("expiresAt", 1)])
     return ticket["expiresAt"] if ticket else None
 
 
@@ -323,7 +353,7 @@ def claim_for_charge(ticket_id, user_id, amount, *, now):
     :return: the ticket with the claim, or None (the caller reads the ticket to say why).
     """
     claimed = get_db().tickets.update_one(
-        {"_id": ticket_id, "user": user_id, "amount": amount, "status": "pending", "expiresAt": {"$gt": now},
+        {"_id": ticket_id, "user": user_id, "amount": amount, "status": Status.PENDING, "expiresAt": {"$gt": now},
          **not_charging(now)},
         {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
     ).modified_count
@@ -351,14 +381,15 @@ def set_intent(ticket_id, intent_id, *, now):
     )
 
 
-def confirm_paid(ticket_id, intent_id, *, now, from_status="pending"):
+def confirm_paid(ticket_id, intent_id, *, now, from_status=Status.PENDING):
     """pending (or expired, after seats were re-taken) -> confirmed, for this payment only.
 
     :return: whether this call confirmed it (False: it was no longer in `from_status`).
     """
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
-        {"$set": {"status": "confirmed", "paidWith": "card", "paymentIntent": intent_id, "expiresAt": None,
+        {"_id": ticket_id, "status": leaving(from_status, Status.CONFIRMED),
+         "paymentIntent": {"$in": [None, intent_id]}},
+        {"$set": {"status": Status.CONFIRMED, "paidWith": "card", "paymentIntent": intent_id, "expiresAt": None,
                   "lastPaymentError": None, "updatedAt": now},
          "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
     ).modified_count == 1
@@ -375,8 +406,9 @@ def mark_refunded(ticket_id, *, now, statuses):
         if ticket is None or ticket["status"] not in statuses:
             return None
         changed = get_db().tickets.update_one(  # only if unchanged since read: then its status is the one to undo
-            {"_id": ticket_id, "__v": ticket["__v"]},
-            {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
+            {"_id": ticket_id, "status": leaving(ticket["status"], Status.REFUNDED), "__v": ticket["__v"]},
+            {"$set": {"status": Status.REFUNDED, "updatedAt": now}, "$unset": {"chargingSince": ""},
+             "$inc": {"__v": 1}},
         ).modified_count
         if changed:
             return ticket

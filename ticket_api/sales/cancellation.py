@@ -1,8 +1,4 @@
-"""Tickets given back, one or every ticket of a cancelled event: seats back once and
-money back once, whatever races or dies half-way. A hold ends `cancelled` (its
-PaymentIntent recorded to cancel), a ticket no card paid for `cancelled`, a card-paid one
-`refunded` (`refunds.refund`).
-"""
+"""Tickets given back, one or all of a cancelled event's (docs/design.md, "Giving tickets back")."""
 
 import logging
 import time
@@ -43,15 +39,10 @@ class RefundInProgress(ApiError):
 
 
 def cancel(ticket, *, by_staff, now):
-    """Give the ticket back: its hold released, or its money refunded in full.
-
-    The holder may refund a card-paid ticket only before its event's `refundDeadline`,
-    and give back no ticket once it was used at the door; staff always may.
-
+    """Give the ticket back: its hold released, or its money refunded in full. The holder may refund a
+    card-paid ticket only before `refundDeadline`, and give back none used at the door.
     :return: the ticket with its event, as it is now.
-    :raise NotCancellable, RefundNotAllowed, CheckedIn, PaymentInProgress,
-        RefundInProgress; the gateway's errors (Stripe down: nothing changed).
-    """
+    :raise NotCancellable, RefundNotAllowed, CheckedIn, PaymentInProgress, RefundInProgress; the gateway's."""
     if ticket["status"] == Status.PENDING:
         if give_up_hold(ticket, now=now):
             return tickets.get_with_event(ticket["_id"])
@@ -77,12 +68,8 @@ def check_holder_may_cancel(ticket, *, now):
 
 
 def give_up_hold(ticket, *, now):
-    """Release a pending hold at once, then cancel its PaymentIntent (a payment that
-    succeeded meanwhile is refunded by `settlement.cancel_unfinished`).
-
-    :return: whether it was given up (False: it is no longer pending, so no longer a hold).
-    :raise PaymentInProgress: a charge for it is running.
-    """
+    """Release a pending hold, then cancel its PaymentIntent. :return: whether it was given up (False:
+    no longer pending). :raise PaymentInProgress: a charge for it is running."""
     if not seats.given_back_if(tickets.cancel_hold(ticket, now=now), ticket, now=now):
         if tickets.get(ticket["_id"])["status"] == Status.PENDING:
             raise PaymentInProgress()  # the write missed a pending ticket: a charge began
@@ -93,9 +80,7 @@ def give_up_hold(ticket, *, now):
 
 
 def refund_ticket(ticket, *, by_holder, now):
-    """Refund the ticket in full; for its holder, only while no scan admitted it: the ticket
-    is claimed first, in one write that requires it not checked in, and admits no one
-    while the refund runs (`tickets.claim_give_back`)."""
+    """Refund the ticket in full; for its holder, claimed first so that no scan admits it meanwhile."""
     if by_holder and not tickets.claim_give_back(ticket["_id"], now=now):
         raise why_not_given_back(tickets.get(ticket["_id"]))
     try:
@@ -108,34 +93,27 @@ def refund_ticket(ticket, *, by_holder, now):
 
 
 def why_not_given_back(current):
-    """The ticket, read again after its give-back's write missed, is no longer confirmed,
-    was scanned, or is being refunded by another call."""
+    """The error for a ticket read again after its give-back missed: not confirmed, scanned, or refunding."""
     if current["status"] != Status.CONFIRMED:
         return NotCancellable(current["status"])
     return CheckedIn() if current.get("checkedInAt") else RefundInProgress()
 
 
 def refund_in_full(ticket, *, now):
-    """A confirmed card-paid ticket's own payment back, once (`refunds.refund`)."""
     return refunds.refund(ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"],
                           ticket=ticket, own=True, now=now)
 
 
 def give_back_unpaid(ticket, *, now, unless_checked_in=False):
-    """A confirmed ticket no card paid for -> cancelled, its seats back (`unless_checked_in`:
-    only if not scanned at the door, decided in the same write). :return: whether this call did it."""
+    """A confirmed ticket no card paid for -> cancelled, its seats back (`unless_checked_in`: only if
+    not scanned). :return: whether this call did it."""
     return seats.given_back_if(tickets.cancel_unpaid(ticket["_id"], now=now, unless_checked_in=unless_checked_in),
                                ticket, now=now)
 
 
 def cancel_event(event_id, *, reason, now):
-    """Cancel the event for good, then settle its tickets: holds released, free and
-    box-office tickets cancelled, card-paid ones refunded in full. Calling it again (or
-    `flask reconcile`) finishes what one call left: Stripe down, time up, or a crash.
-
-    :return: the event, and how many of its tickets are still to settle.
-    :raise EventNotFound: no such event.
-    """
+    """Cancel the event for good, then settle its tickets (calling again, or `reconcile`, finishes).
+    :return: the event, and how many tickets are still to settle. :raise EventNotFound:"""
     if events.get(event_id) is None:
         raise events.EventNotFound()
     if events.mark_cancelled(event_id, now=now, reason=reason):
@@ -145,15 +123,8 @@ def cancel_event(event_id, *, reason, now):
 
 
 def settle_cancelled_event(event_id, *, now):
-    """Settle a cancelled event's tickets: first every one without a Stripe call (holds
-    released, their PaymentIntents recorded to cancel; tickets no card paid for
-    cancelled), then the refunds, until Stripe fails or the time is up; then, unless Stripe
-    failed, the released holds' PaymentIntents are cancelled, as far as Stripe lets. (Once
-    it failed it is not asked again: one call can take 30 s, two would outlast gunicorn's
-    timeout. The intents stay recorded for a later request or `reconcile`.)
-
-    :return: how many of its tickets are still pending or confirmed.
-    """
+    """Settle a cancelled event's tickets: those that need no Stripe call, the refunds while time and
+    Stripe last, then the released holds' PaymentIntents. :return: how many are still pending or confirmed."""
     paid, intents_to_cancel = [], 0
     for ticket in tickets.holding_for_event(event_id):
         if ticket["status"] == Status.PENDING:

@@ -1,5 +1,4 @@
-"""Paying for a held ticket: the charge claimed on the ticket, made once, and settled; and
-a payment in flight brought up to date from Stripe for whoever polls the ticket."""
+"""Paying for a held ticket, and its payment brought up to date (docs/design.md, "Charges and holds")."""
 
 import logging
 from contextlib import suppress
@@ -22,8 +21,6 @@ class TicketNotFound(ApiError):
 
 
 class AmountMismatch(ApiError):
-    """400 with the amount the ticket costs (`expected`), for the client to correct."""
-
     status_code, message, code = 400, "Amount does not match", "amount_mismatch"
 
     def __init__(self, expected):
@@ -74,8 +71,7 @@ REFUSALS = (
 
 @dataclass(frozen=True)
 class Payment:
-    """What a payment attempt came to: paid (`ticket`: the confirmed ticket), or waiting for
-    the browser (`client_secret`; `needs_authentication` for 3-D Secure)."""
+    """What a payment attempt came to: paid (`ticket`), or waiting for the browser (`client_secret`)."""
 
     intent_id: str
     paid: bool
@@ -86,12 +82,7 @@ class Payment:
 
 def pay(*, ticket_id, user_id, amount, token, now):
     """Charge the user's held ticket (with `token`), or prepare its payment for the browser.
-
-    :return: the `Payment`.
-    :raise ApiError: TicketNotFound, AmountMismatch, AlreadyPaid, FreeTicket, HoldExpired,
-        PaymentInProgress, TooManyAttempts; the gateway's CardDeclined, StripeRefused and
-        ProviderUnavailable; RefundedSeatsGone.
-    """
+    :return: the `Payment`. :raise ApiError: one of `REFUSALS`."""
     claimed = tickets.claim_for_charge(ticket_id, user_id, amount, now=now)
     if claimed is None:
         raise why_not_payable(tickets.get(ticket_id), user_id, amount, now)
@@ -120,11 +111,7 @@ def pay(*, ticket_id, user_id, amount, token, now):
 
 
 def too_many_declines(ticket_id, user_id, *, now):
-    """Card testing: too many declined attempts on this ticket, or by this account, lately.
-
-    Counted while the ticket's charge claim is held, so attempts on one ticket are exact;
-    attempts of one account on several tickets at the same moment may each pass the count.
-    """
+    """Card testing: too many declined attempts on this ticket, or by this account, lately."""
     since = now - DECLINE_WINDOW
     by_account = card_declines.declines_of_user_since(since, user_id=user_id)
     if by_account < DECLINES_PER_TICKET:  # a ticket's declines are its owner's: fewer still, no need to count them
@@ -160,15 +147,8 @@ def existing_or_new_intent(ticket, *, now):
 
 
 def refresh(ticket, *, now):
-    """Ask Stripe about a pending ticket's payment and apply what it says (for polling).
-
-    Also while a charge is marked in flight: settling is idempotent, and it recovers a
-    charge whose confirmation could not be written (a database fault after Stripe said yes).
-    Stripe is asked at most once every `STRIPE_CHECK_EVERY` per ticket, however many poll.
-    Stripe being down is logged, not an error: the ticket is shown as stored.
-
-    :return: the ticket with its event, as it is now.
-    """
+    """Ask Stripe about a pending ticket's payment, at most every `STRIPE_CHECK_EVERY`, and apply what
+    it says; Stripe down is logged, not an error. :return: the ticket with its event, as it is now."""
     if ticket["status"] == Status.PENDING and ticket.get("paymentIntent") and tickets.claim_stripe_check(
         ticket["_id"], now=now, every=STRIPE_CHECK_EVERY
     ):

@@ -27,8 +27,7 @@ class Drift:
 
 @dataclass
 class Finished:
-    """Something found half-done, and what became of it: `kind` is `charge` (`id` a
-    ticket's), `refund` (a payment's) or `cancelled_event`; `outcome` a word `cli.py` says."""
+    """Something found half-done (`charge`, `refund`, `cancelled_event`) and its `outcome`, for `cli.py`."""
 
     kind: str
     id: object
@@ -37,8 +36,7 @@ class Finished:
 
 
 def settle_with_stripe(*, now):
-    """Ask Stripe about every charge and refund left half-done, and settle each; finish
-    the cancelled events' tickets. :return: a `Finished` for each."""
+    """Settle each charge and refund left half-done with Stripe, and the cancelled events' tickets."""
     done = [finish_charge(ticket, now=now) for ticket in tickets.charges_left(now=now)]
     left = payments.refunds_left(now=now, stale_after=tickets.CHARGE_GRACE)
     done += [finish_refund(intent_id, now=now) for intent_id in left]
@@ -88,9 +86,7 @@ def finish_refund(intent_id, *, now):
 
 def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
     """Compare every event's counter with the seats its tickets hold; repair when asked.
-
-    :return: (the drifts, how many events were checked).
-    """
+    :return: (the drifts, how many events were checked)."""
     seats.release_lapsed_holds(now=now)
     settlement.cancel_released_intents()
     counters = events.seat_counters()
@@ -109,8 +105,7 @@ def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
 
 
 def correct_holdings(counts, held):
-    """Each account's seats per event, as counted against `maxPerUser`, set to what its
-    tickets hold (too high after a crash between counting and storing a ticket)."""
+    """Set each account's seat count per event to what its tickets hold."""
     for holding in counts:
         held_seats = held.get((holding["_id"]["event"], holding["_id"]["user"]), 0)
         if held_seats != holding["seats"]:

@@ -1,5 +1,4 @@
-"""Money given back, once per payment whoever races or dies half-way, and the ticket it
-paid for marked `refunded` with its seats back."""
+"""Money given back once per payment, its ticket `refunded`, seats back (docs/design.md, "Refunds")."""
 
 import logging
 
@@ -18,17 +17,9 @@ REFUNDED_FROM_STRAY = (Status.EXPIRED, Status.CANCELLED)
 
 
 def refund(intent_id, *, amount, currency, ticket, own, now):
-    """Give a payment back, once: the first caller claims the refund, the others skip it.
-    The ticket (if any) ends `refunded` from the statuses its payment allows (`own`:
-    `intent_id` is the ticket's own payment), its seats back if it held some.
-
-    A claim left by a process that died half-way is taken over after `CHARGE_GRACE`
-    (longer than any Stripe call), and Stripe is asked first whether the refund was made:
-    the stand-in ignores idempotency keys, and real Stripe keeps them only 24 hours.
-
-    :return: whether the refund is made (False: someone else is making it).
-    :raise ApiError: Stripe refused or is down; the claim is dropped, nothing changed.
-    """
+    """Give a payment back, once; the ticket (if any) ends `refunded` from the statuses its payment
+    allows (`own`: its own payment), its seats back. :return: False if someone else is making it.
+    :raise ApiError: Stripe refused or is down; the claim is dropped, nothing changed."""
     claim = payments.claim_refund(intent_id, now=now, stale_after=tickets.CHARGE_GRACE)
     if claim is None:
         return False

@@ -1,6 +1,4 @@
-"""Holding seats: a ticket for the seats taken, or the seats given back. Online (`reserve`)
-and at the box office (`sell_at_box_office`): the same atomic update of the event's seats,
-so neither can oversell the other."""
+"""Holding seats, online (`reserve`) and at the box office, by the same atomic update of the event."""
 
 from datetime import timedelta
 
@@ -14,8 +12,6 @@ from . import seats
 
 
 class DoorStaffDoNotBuy(ApiError):
-    """A `door` account checks tickets in and reads the door's counts, nothing else (API.md, Roles)."""
-
     status_code, message, code = 403, "Door staff accounts do not buy tickets", "forbidden"
 
 
@@ -25,17 +21,9 @@ REFUSALS = (seats.EventStarted, events.EventNotFound, seats.SoldOut, seats.SeatL
 
 
 def reserve(*, event_id, user_id, quantity, hold_minutes, now):
-    """Hold `quantity` seats for the user: confirmed at once when free, else pending.
-
-    The user's role is looked up (still there, and not door staff), and the seats counted
-    against the event's `maxPerUser`, only once the seats are won: during a rush most
-    buyers are told "sold out", and that answer should cost the database as little as
-    possible.
-
-    :return: the ticket, with its event.
-    :raise EventNotFound, EventCancelled, EventStarted, SoldOut, SeatLimit: why the seats could not be taken.
-    :raise UserGone: the token outlived its user. DoorStaffDoNotBuy.
-    """
+    """Hold `quantity` seats for the user: confirmed at once when free, else pending. The role and
+    `maxPerUser` are checked only once the seats are won (docs/design.md, "Seats").
+    :return: the ticket, with its event. :raise ApiError: one of `REFUSALS`, or UserGone."""
     event = seats.take(event_id, quantity, now=now)
     free = event["price"] == 0
     ticket = new_ticket(event, quantity, now=now, user=user_id, status=Status.CONFIRMED if free else Status.PENDING,
@@ -57,14 +45,9 @@ def reserve(*, event_id, user_id, quantity, hold_minutes, now):
 
 
 def sell_at_box_office(*, event_id, quantity, paid_with, email=None, walk_in=None, now):
-    """Sell seats for cash, or give them (`comp`), at the door: confirmed at once, to a
-    walk-in (`walk_in`: name, maybe email) or else to the user with `email`. Counted
-    against capacity like any sale, and in the user's seats, but not limited by
-    `maxPerUser`. The show may have started: the box office sells while it is on.
-
-    :return: the ticket, with its event and its holder (the walk-in, or the user's account).
-    :raise UserGone: no user has `email`; EventNotFound, EventCancelled, SoldOut.
-    """
+    """Sell seats for cash, or give them (`comp`), confirmed at once, to a walk-in or the user with
+    `email`; not limited by `maxPerUser`, and while the show is on. :return: the ticket, with its
+    event and holder. :raise UserGone: no user has `email`; EventNotFound, EventCancelled, SoldOut."""
     user = None if walk_in else users.get_by_email(email)
     if walk_in is None and user is None:
         raise users.UserGone()
@@ -97,8 +80,7 @@ def new_ticket(event, quantity, *, now, user, status, amount, paid_with, expires
 
 
 def store(ticket, *, now):
-    """Store the ticket whose seats are taken; if that fails, give them back, unless the
-    ticket may be stored all the same."""
+    """Store the ticket whose seats are taken; if that fails, give them back unless it may be stored."""
     try:
         return tickets.insert(ticket)
     except PyMongoError:
@@ -108,12 +90,7 @@ def store(ticket, *, now):
 
 
 def might_be_stored(ticket_id):
-    """After a failed insert: could the ticket be in the database all the same?
-
-    A connection lost after the write leaves it stored. Seats are given back only when
-    it surely is not: a seat kept too long is repaired by `reconcile`, a seat given back
-    twice could be sold twice.
-    """
+    """After a failed insert: could the ticket be stored all the same? (When unsure: yes.)"""
     try:
         return tickets.exists(ticket_id)
     except PyMongoError:

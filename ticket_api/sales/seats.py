@@ -1,5 +1,4 @@
-"""Seats taken and given back, with the account's count beside the event's counter, and
-lapsed holds released lazily by whoever needs their seats. Never calls Stripe."""
+"""Seats taken and given back, the account's count beside the event's, lapsed holds released; never Stripe."""
 
 from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 from ..stores import events, holdings, tickets
@@ -19,17 +18,9 @@ class SeatLimit(ApiError):
 
 
 def take(event_id, quantity, *, now, after_start=False):
-    """Take the seats in one conditional update of the event, or say why not; when too
-    few are left, the event's lapsed holds are released first and the seats tried again.
-
-    The event is read, the rule decided on what was read, and the update's filter
-    re-checks it on the stored event; when the event changed in between, it is read
-    again (a bounded number of times).
-
-    :param after_start: for the box office, which sells while the show is on.
-    :return: the event with the seats taken.
-    :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken.
-    """
+    """Take the seats in one conditional update of the event (re-read when it changed), releasing lapsed
+    holds when too few are left (docs/design.md, "Seats"). :return: the event with the seats taken.
+    :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken."""
     event = events.get(event_id)
     for _ in range(MAX_ATTEMPTS):
         if event is None:
@@ -48,12 +39,7 @@ def take(event_id, quantity, *, now, after_start=False):
 
 
 def count_for_account(ticket, *, limit=None, now=None):
-    """Count the ticket's seats against its account's `limit` for the event (None:
-    uncapped); at the limit, the event's lapsed holds (maybe the account's own) are
-    released first, if it has any (`now` given), and the count tried again.
-
-    :raise SeatLimit: the account would hold more than `limit` seats of the event.
-    """
+    """Count the ticket's seats against the account's `limit` (None: uncapped). :raise SeatLimit:"""
     def counted():
         return holdings.add(ticket["event"], ticket["user"], ticket["quantity"], limit=limit)
 
@@ -70,19 +56,13 @@ def give_back(ticket, *, now):
 
 
 def given_back_if(won, ticket, *, now):
-    """After a status change of `ticket` that leaves it holding no seats: when this call's
-    write won it (`won`), its seats go back, so exactly once. :return: `won`."""
+    """When this call's status change won (`won`), the ticket's seats go back: exactly once. :return: `won`."""
     if won:
         give_back(ticket, now=now)
     return won
 
 
 def release_lapsed_holds(*, now, event_id=None):
-    """Expire the lapsed holds (of one event, or all) and give their seats back, each once
-    whoever races (`tickets.expire` is conditional). A hold's PaymentIntent is recorded on
-    it to cancel (`unsettledIntent`), by `settlement.cancel_released_intents`.
-
-    :return: how many holds this call released.
-    """
+    """Expire lapsed holds (of one event, or all), seats back once each. :return: how many this call did."""
     return sum(given_back_if(tickets.expire(ticket, now=now), ticket, now=now)
                for ticket in tickets.lapsed_holds(now=now, event_id=event_id))

@@ -1,6 +1,4 @@
-"""A succeeded payment applied to its ticket once, whatever reports it (the payer, the
-poll, the webhook, a released hold's cancellation): confirmed, or its seats taken again
-after its hold lapsed, or else the money given back. Nobody keeps money without a seat."""
+"""A succeeded payment applied to its ticket once, whoever reports it (docs/design.md, "Settlement")."""
 
 import logging
 from contextlib import suppress
@@ -30,11 +28,8 @@ class RefundedSeatsGone(ApiError):
 
 
 def settle(intent, *, now):
-    """Apply a succeeded PaymentIntent to its ticket, once.
-
-    :return: the confirmed ticket (with its event).
-    :raise RefundedSeatsGone: the money went back.
-    """
+    """Apply a succeeded PaymentIntent to its ticket, once: the confirmed ticket, with its event.
+    :raise RefundedSeatsGone: the money went back."""
     ticket = tickets.get(ticket_id_of(intent))
     if ticket is None or (intent.amount, intent.currency) != (ticket["amount"], ticket["currency"]):
         refunds.refund_stray(intent, ticket, now=now)
@@ -48,12 +43,8 @@ def settle(intent, *, now):
 
 
 def settled_meanwhile(ticket_id, intent, now):
-    """After the ticket's confirmation missed: whether it is confirmed by this payment all
-    the same (by whoever reported it first, or with its seats taken again after its hold
-    lapsed).
-
-    :raise RefundedSeatsGone: given back, this very payment refunded already.
-    """
+    """After the confirmation missed: whether the ticket is confirmed by this payment all the same
+    (reported first by another, or its seats taken again). :raise RefundedSeatsGone: refunded already."""
     ticket = tickets.get(ticket_id)
     paid_with = ticket.get("paymentIntent")
     if ticket["status"] == Status.CONFIRMED:
@@ -66,11 +57,7 @@ def settled_meanwhile(ticket_id, intent, now):
 
 
 def retake_seats(ticket, intent_id, *, now):
-    """Money arrived for a lapsed hold: take its seats again if they are still free.
-
-    :return: whether it is confirmed by this payment (not: seats gone, event cancelled or
-        started, or changed meanwhile).
-    """
+    """Money arrived for a lapsed hold: take its seats again if still free. :return: whether confirmed."""
     try:
         seats.take(ticket["event"], ticket["quantity"], now=now)
     except (events.EventNotFound, events.EventCancelled, seats.EventStarted, seats.SoldOut):
@@ -84,30 +71,21 @@ def retake_seats(ticket, intent_id, *, now):
 
 
 def settle_where_nobody_waits(intent):
-    """`settle` a succeeded PaymentIntent of one of our tickets, for the poll, the webhook
-    and a released hold: there a refund is an outcome (the ticket says `refunded`), not an
-    error, and a PaymentIntent that names no ticket of ours is not ours to refund.
-
-    Settled at the time Stripe answered (a fresh clock): the caller may have waited on
-    Stripe a while, and an event may have started meanwhile.
-    """
+    """`settle`, for the poll, the webhook and a released hold: a refund is an outcome, not an error,
+    and a PaymentIntent naming no ticket of ours is ignored. Settled at the time Stripe answered."""
     if intent.status == "succeeded" and ticket_id_of(intent):
         with suppress(RefundedSeatsGone):
             settle(intent, now=utcnow())
 
 
 def before_a_read(*, now, event_id=None):
-    """What a read of seats or tickets does first: release the lapsed holds (of one event,
-    or all; `seats.release_lapsed_holds`, no Stripe), then cancel at most
-    `STRIPE_CANCELS_PER_REQUEST` released holds' PaymentIntents, so that a late
-    confirmation in the browser cannot charge (the rest: later reads, `flask reconcile`)."""
+    """Release the lapsed holds, then cancel at most `STRIPE_CANCELS_PER_REQUEST` of their PaymentIntents."""
     seats.release_lapsed_holds(now=now, event_id=event_id)
     cancel_released_intents(limit=STRIPE_CANCELS_PER_REQUEST)
 
 
 def cancel_released_intents(limit=0):
-    """Cancel the PaymentIntents of released holds (`unsettledIntent`; 0: all of them),
-    until Stripe fails: the rest stay recorded, for later. :return: how many were settled."""
+    """Cancel released holds' PaymentIntents (0: all) until Stripe fails. :return: how many were settled."""
     settled = 0
     for ticket in tickets.unsettled_intents(limit):
         if not cancel_unfinished(ticket["_id"], ticket["unsettledIntent"]):
@@ -117,11 +95,7 @@ def cancel_released_intents(limit=0):
 
 
 def cancel_unfinished(ticket_id, intent_id):
-    """Cancel a released hold's PaymentIntent; if it already succeeded, settle it (seats
-    re-taken, or the money refunded). With Stripe down it stays recorded, for later.
-
-    :return: whether it is settled (False: Stripe failed).
-    """
+    """Cancel a released hold's PaymentIntent, or settle it if it succeeded. :return: False if Stripe failed."""
     try:
         settle_where_nobody_waits(gateway.cancel_intent(intent_id))
     except ApiError as error:

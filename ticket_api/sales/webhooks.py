@@ -1,5 +1,4 @@
-"""Stripe's webhook events, applied once per event id, re-reading the PaymentIntent
-rather than trusting the event's copy, so the order of arrival does not matter."""
+"""Stripe's webhook events, applied once per event id from the PaymentIntent as Stripe has it now."""
 
 from ..stores import gateway, payments, stripe_events, tickets
 from ..stores.tickets import Status
@@ -25,9 +24,7 @@ def handle_event(event, *, now):
 
 
 def refunded_outside(intent_id, *, now):
-    """A refund made in Stripe's dashboard, as Stripe says it is now (not as the event
-    said): a partial refund is recorded in `refundedAmount` and the ticket stays confirmed;
-    a full one makes it `refunded` and gives its seats back, once."""
+    """A refund made in Stripe's dashboard, as Stripe says now: partial, recorded; full, the ticket refunded."""
     ticket = tickets.get_by_intent(intent_id)
     if ticket is None:
         return

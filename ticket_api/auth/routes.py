@@ -118,11 +118,7 @@ def bearer_token():
 
 
 def claims_of(token):
-    """The claims of a token, or None when there is none worth revoking.
-
-    Logout always succeeds (the seed's frontend calls it bare): an expired, revoked or
-    forged token has nothing left to revoke.
-    """
+    """The claims of a token worth revoking, or None (logout always succeeds: a bad token has none)."""
     if not token:
         return None
     try:

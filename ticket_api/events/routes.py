@@ -45,10 +45,8 @@ def list_events(query):
     `upcoming=true` keeps those still to come; `page` and `limit` give a page, with the
     total in `X-Total-Count`. Sent with the `ETag` of a page as `If-None-Match`, the answer
     is 304 while the page is unchanged.
-    ---
-    Answered from each worker's cache of rendered pages (`listing.py`), already JSON, so
-    the schema above documents the reply rather than dumping it.
     """
+    # From each worker's cache of pages already rendered as JSON: the schema documents the reply, never dumps it.
     body, total, etag = listing.page(now=utcnow(), **query)
     fresh = request.if_none_match.contains_weak(etag)
     response = Response(status=304) if fresh else Response(body, mimetype="application/json")
@@ -173,9 +171,8 @@ def event_summary(event_id):
 
 
 def wants_csv():
-    """Whether `Accept` prefers CSV to JSON, whatever parameters it gives them (the reply's
-    own `text/csv; charset=utf-8`, RFC 4180's `header=present`): werkzeug matches a type
-    with parameters to the same parameters only."""
+    """Whether `Accept` prefers CSV to JSON, whatever parameters it gives them (werkzeug matches a
+    type with parameters to the same parameters only)."""
     types = MIMEAccept([(value.partition(";")[0], quality) for value, quality in request.accept_mimetypes])
     return types.best_match(["application/json", "text/csv"]) == "text/csv"
 

@@ -1,5 +1,4 @@
-"""What holding seats accepts, and what a ticket shows: its event populated, its user as an
-id; for staff, also its holder."""
+"""What holding seats accepts, and what a ticket shows (its event populated; for staff, its holder)."""
 
 import marshmallow as ma
 
@@ -68,8 +67,7 @@ class HolderSchema(ReplySchema):
 
 
 class TicketWithHolderSchema(TicketSchema):
-    """A ticket as staff see it in an event's list: with its holder (null when its user
-    was deleted)."""
+    """A ticket as staff see it in an event's list: with its holder (null when its user was deleted)."""
 
     holder = ma.fields.Nested(HolderSchema, allow_none=True, dump_default=None)
 

@@ -70,7 +70,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/openapi/node_modules
 
 # The on-sale rush also runs on the old code, a commit checked out beside this tree (default
-# 7115f33, before issue 16; another: make bench BENCH_BASELINE=<commit>), in the same run.
+# 42662ca, before issue 22; another: make bench BENCH_BASELINE=<commit>), in the same run.
 bench: install
 	@command -v wrk >/dev/null || { echo "--> Installing wrk (Debian)"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	@echo "--> Benchmarking under gunicorn on the embedded database, the rush against the old code too (about eight minutes)"

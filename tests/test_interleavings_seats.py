@@ -10,7 +10,7 @@ from bson import ObjectId
 
 from support import command_on, lapse, reserve, seats_taken, stored
 from ticket_api.db import utcnow
-from ticket_api.sales import settlement
+from ticket_api.sales import seats
 from ticket_api.stores.events import give_back_seats
 
 
@@ -70,11 +70,11 @@ def test_a_lapsed_hold_released_by_two_workers_gives_its_seats_back_once(spied, 
 
     def the_first_worker_releases_it():
         with app.app_context():
-            return settlement.release_lapsed_holds(now=utcnow())
+            return seats.release_lapsed_holds(now=utcnow())
 
     spied.arm(command_on("find", "tickets"), the_first_worker_releases_it)
     with spied.app.app_context():
-        released_by_the_second = settlement.release_lapsed_holds(now=utcnow())
+        released_by_the_second = seats.release_lapsed_holds(now=utcnow())
 
     assert spied.outcome() == 1
     assert released_by_the_second == 0

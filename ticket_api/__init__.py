@@ -24,10 +24,7 @@ ROUTE_GROUPS = (auth_routes, event_routes, ticket_routes, payment_routes, door_r
 
 
 def create_app(test_config=None):
-    """Build the app from the environment (and `.env`), or from `test_config` on top of it.
-
-    :raise ConfigError: a required setting is missing (`config.check`).
-    """
+    """Build the app from the environment (and `.env`), `test_config` on top. :raise ConfigError:"""
     app = Flask(__name__, static_folder=None)
     app.json = JSONProvider(app)
     app.config.from_mapping(docs.SETTINGS)
@@ -49,11 +46,8 @@ def create_app(test_config=None):
 
 
 def close(app):
-    """Close this app's database clients: its own and the rate limiter's.
-
-    Left to the garbage collector, the limiter's client closes during interpreter
-    shutdown, when pymongo can no longer start the thread it needs, and the exit hangs.
-    """
+    """Close this app's database clients, its own and the rate limiter's: left to the garbage collector,
+    the limiter's closes at interpreter shutdown, when pymongo cannot start its thread: the exit hangs."""
     db.close(app)
     if limiter.enabled:  # else it has no storage
         limiter.storage.storage.close()

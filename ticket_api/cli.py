@@ -43,8 +43,8 @@ def register_commands(app):
         codes to tickets stored before them; recompute every event's seat counter from its
         tickets; report and repair drift."""
         if not dry_run:
-            for line in settle_with_stripe(now=utcnow()):
-                click.echo(line)
+            for finished in settle_with_stripe(now=utcnow()):
+                click.echo(said(finished))
             if given := give_missing_codes():
                 click.echo(f"{given} tickets stored before door codes existed were given one")
         drifts, checked = find_drifts(repair=not dry_run, now=utcnow(), settle_seconds=settle_seconds)
@@ -59,3 +59,21 @@ def register_commands(app):
                    f"{sum(d.repaired for d in drifts)} repaired")
         if any(not d.repaired for d in drifts) and not dry_run:
             raise SystemExit(1)
+
+
+def said(finished):
+    """A line for what `reconcile` found half-done and did (`reconcile.Finished`)."""
+    if finished.kind == "cancelled_event":
+        left = f" but {finished.detail} (run again)" if finished.detail else ""
+        return f"event {finished.id}: cancelled, its tickets settled{left}"
+    found = {"charge": f"ticket {finished.id}: a charge left in flight",
+             "refund": f"payment {finished.id}: a refund left half-made"}[finished.kind]
+    if finished.outcome == "stripe_unavailable":
+        return f"{found}: Stripe could not be asked ({finished.detail}): left for the next run"
+    return found + {
+        "no_intent": ", no PaymentIntent made: the hold can be paid again",
+        "paid": f", paid at Stripe: the ticket is {finished.detail}",
+        "unpaid": f", {finished.detail} at Stripe: the hold can be paid again",
+        "taken_over": ": taken over by another process meanwhile",
+        "refunded": ": refunded" + (", ticket {} is {}".format(*finished.detail) if finished.detail else ""),
+    }[finished.outcome]

@@ -1,7 +1,5 @@
-"""Every setting of the service, read once from the environment (and `.env`).
-
-README.md has the table of what each one means; `.env.example` is a commented copy.
-"""
+"""Every setting of the service, read once from the environment (and `.env`); README.md has the
+table of what each means, and `.env.example` is a commented copy."""
 
 import os
 from pathlib import Path
@@ -78,8 +76,7 @@ class Config:
         self.refuse_malformed()
 
     def number(self, name, default, kind=int, minimum=0):
-        """A number setting of at least `minimum`; a malformed one is noted, not raised at once,
-        so that every bad setting is named in the same line."""
+        """A number setting of at least `minimum`; a malformed one is noted, so all are named in one error."""
         value = env(name, default)
         try:
             number = kind(value)
@@ -91,8 +88,7 @@ class Config:
         return number
 
     def rate_limit(self, name, default):
-        """A rate limit in flask-limiter's notation ("10 per minute;20 per hour"); a malformed
-        one is noted like a malformed number."""
+        """A rate limit in flask-limiter's notation ("10 per minute;20 per hour"), noted if malformed."""
         value = env(name, default)
         try:
             limits.parse_many(value)
@@ -114,14 +110,8 @@ class Config:
 
 
 def check(settings):
-    """Refuse to start without what the service cannot guess.
-
-    In development `make run` (the launcher in `ticket_api/dev/`) supplies all three,
-    starting the embedded stand-ins when needed; production must set them, and more
-    (`check_production`).
-
-    :raise ConfigError: a required setting is missing; the message says which and how to fix it.
-    """
+    """Refuse to start without what the service cannot guess (`make run` supplies it in development).
+    :raise ConfigError: a required setting is missing; the message says which and how to fix it."""
     if settings["APP_ENV"] == "production":
         return check_production(settings)
     missing = [name for name in REQUIRED if not settings.get(name)]
@@ -134,8 +124,7 @@ def check(settings):
 
 
 def check_production(settings):
-    """:raise ConfigError: a required setting is missing, or the JWT secret is short enough
-    to guess; one line says all that is wrong."""
+    """:raise ConfigError: a required setting is missing, or the JWT secret is short enough to guess."""
     problems = []
     missing = [name for name in PRODUCTION_REQUIRED if not settings.get(name)]
     if missing:

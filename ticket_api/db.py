@@ -1,23 +1,5 @@
-"""The one MongoClient of this process, the database handle, and the indexes.
-
-pymongo's client is thread-safe and pools connections, so it is made once per app in
-`init_app`, never per request. It is not fork-safe: gunicorn must not `--preload`.
-
-Query shapes. Every query is written in a shape that both MongoDB and the embedded
-development server (SecantusDB) answer from an index. SecantusDB scans the whole
-collection for:
-
-- any `find_one_and_update` (its write re-asserts the filter under a top-level `$and`);
-- a filter with a top-level `$or` or `$expr`;
-- a filter whose fields are not exactly the fields of one of the indexes below;
-- an `_id` that is a document (`holdings`): it is queried by its fields' paths instead.
-
-So a document changes by a conditional `update_one` keyed by `_id`, read before or after
-when its state is needed; "not X" is a `$not` rather than an `$or`; two fields are not
-compared in a filter (the value read is compared instead); and a scan queries exactly
-its index's fields. On MongoDB these shapes cost the same as the others. What a scan
-costs, measured side by side with these shapes, is in BENCHMARKS.md (`make bench`).
-"""
+"""The one MongoClient of this process (made in `init_app`, never per request), the database handle
+and the indexes; queries take shapes the embedded server indexes (docs/design.md, "Query shapes")."""
 
 from datetime import UTC, datetime
 
@@ -70,7 +52,7 @@ INDEXES = {
     "tickets": [
         IndexModel([("user", ASCENDING), ("createdAt", DESCENDING)], name="user_newest"),
         IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)], name="newest"),
-        # Lapsed holds of one event, and of all: queried with exactly these fields (query shapes, above).
+        # Lapsed holds of one event, and of all: queried with exactly these fields (query shapes).
         IndexModel([("event", ASCENDING), ("status", ASCENDING), ("expiresAt", ASCENDING)], name="event_lapsed_holds"),
         IndexModel([("status", ASCENDING), ("expiresAt", ASCENDING)], name="lapsed_holds"),
         IndexModel("paymentIntent", name="by_payment_intent"),
@@ -117,7 +99,6 @@ def close(app):
 
 
 def ensure_indexes(db):
-    """Create the indexes that are missing (a no-op for those already there)."""
     for collection, indexes in INDEXES.items():
         db[collection].create_indexes(indexes)
 

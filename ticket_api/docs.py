@@ -1,13 +1,5 @@
-"""The OpenAPI document's own words and error replies, and `GET /docs`: Swagger UI on
-`/openapi.json`, its JS and CSS served from the pinned swagger-ui-bundle package, never a
-CDN (a venue's laptop may be offline).
-
-Every error a route answers is documented on the route (`Blueprint.raises` and
-`Blueprint.error`, and what `Blueprint.arguments` and an `<objectid:...>` rule imply) as a
-`Refusal`: its status, its exact body, and when it happens. The refusals of one status
-become one response whose `code` is the enum of the codes the route answers with it, with
-each body as an example: a client generated from the document can switch on `code`.
-"""
+"""The OpenAPI document's own words and error replies (`Refusal`), and `GET /docs`: Swagger UI
+served from the pinned swagger-ui-bundle, never a CDN (docs/design.md, "The OpenAPI document")."""
 
 from copy import deepcopy
 from dataclasses import dataclass
@@ -44,9 +36,7 @@ NULL_OBJECT = {"type": "object", "nullable": True}  # apispec's "or null" beside
 
 
 def nullable_nested(converter, field, ret, **kwargs):
-    """An apispec attribute function: a nested schema that may be null as `{"type": "object",
-    "nullable": true, "allOf": [its $ref]}`, which generators type as `Holder | null`.
-    apispec's own `anyOf` of it and any object types it as `Record<string, never> | null | Holder`."""
+    """An apispec attribute function: a nullable nested schema as `nullable` + `allOf` (typed `Holder | null`)."""
     if NULL_OBJECT not in ret.get("anyOf", []):
         return {}
     ret["allOf"] = [schema for schema in ret.pop("anyOf") if schema != NULL_OBJECT]
@@ -76,9 +66,8 @@ def raised(error, description=None, schema=None):
 
 
 def invalid_input(schema, location):
-    """What a route answers when its schema refuses the body or query: the validation
-    errors of an empty one (its required fields missing), or, when nothing is required, of
-    its first field given an array; and for a JSON body, one that is not JSON."""
+    """The refusals of a route whose `schema` refuses the body or query (their example: the errors of
+    an empty one, or of its first field given an array), and for a JSON body, one not JSON."""
     schema = resolve_schema_instance(schema)
     name, field = next(iter(schema.load_fields.items()))
     messages = schema.validate({}) or schema.validate({field.data_key or name: []})
@@ -90,16 +79,14 @@ def invalid_input(schema, location):
 
 
 def document(view, refusals):
-    """`view`, its documentation listing these refusals too (flask-smorest's `_apidoc`):
-    before those of the decorators below, so they are listed in reading order."""
+    """`view`, documenting these refusals too, before those of the decorators below it (reading order)."""
     view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
     view._apidoc["refusals"] = [*refusals, *view._apidoc.get("refusals", [])]
     return view
 
 
 def prepare_refusals_doc(doc, doc_info, **kwargs):
-    """flask-smorest's last documentation step of an operation: its refusals, by status,
-    replace the responses flask-smorest gave those statuses (`BAD_REQUEST`...)."""
+    """flask-smorest's last step of an operation's documentation: its refusals replace its responses."""
     by_status = {}
     for refusal in doc_info.get("refusals", []):
         by_status.setdefault(refusal.status, []).append(refusal)

@@ -27,15 +27,8 @@ def has_invisible(text):
 
 
 def normalized_email(text):
-    """The one ASCII, lowercase spelling of an email address: the domain IDNA-encoded
-    (`bücher.example` -> `xn--bcher-kva.example`), so no two spellings of one address, and
-    no lookalike of another, can make two accounts. IDNA 2008 with the UTS 46 mapping (the
-    `idna` package), as browsers and mail servers read domains today: Python's own `idna`
-    codec is IDNA 2003, which would turn `straße.de` into `strasse.de`, another domain.
-
-    :raise ValueError: invisible or control characters, a local part that is not ASCII
-        (Cyrillic `а` for Latin `a`), or a domain IDNA refuses; the message says which.
-    """
+    """The one ASCII, lowercase spelling of an email address, its domain IDNA 2008 encoded
+    (docs/design.md, "Email addresses"). :raise ValueError: the message says what is refused."""
     if has_invisible(text):
         raise ValueError(INVISIBLE_CHARACTER)
     local, at, domain = text.rpartition("@")
@@ -51,8 +44,7 @@ def normalized_email(text):
 
 
 class LowercaseEmail(ma.fields.Email):
-    """An email address, stored and compared in its one ASCII lowercase spelling
-    (`normalized_email`); then checked as an email (marshmallow's validator)."""
+    """An email address in its one spelling (`normalized_email`), then checked as an email."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:

@@ -15,7 +15,7 @@ INVALID_JSON_BODY = "Invalid JSON body."
 INTERNAL_ERROR = "Internal server error"
 DATABASE_UNAVAILABLE = "Database unavailable"
 
-# The code of an error that names none of its own, by its status (API.md, "Error codes"):
+# The code of an error that names none of its own, by its status (api_description.md lists them):
 # werkzeug's 404/405/413, flask-limiter's 429, flask-smorest's validation 400, a bare
 # `ApiError(message, 403)`. A status not listed is named after its reason phrase
 # ("Precondition Failed": `precondition_failed`).
@@ -50,11 +50,8 @@ class ErrorSchema(ma.Schema):
 
 
 class ApiError(Exception):
-    """A domain failure the client can act on: carries its status, message and stable
-    `code` (API.md, "Error codes"; None: its status's, `code_for_status`).
-
-    Subclass it with them as class attributes, or raise it with them.
-    """
+    """A domain failure the client can act on: its status, message and stable `code` (None: its
+    status's), as class attributes or arguments."""
 
     status_code = 400
     message = "Bad request"
@@ -73,16 +70,14 @@ class ApiError(Exception):
 
 
 class UnsupportedMediaType(ApiError):
-    """A body sent without `Content-Type: application/json`: said as such, rather than
-    as a list of the fields it seems to lack."""
+    """A body sent without `Content-Type: application/json`, said so rather than as missing fields."""
 
     status_code, message, code = 415, "Send the body as JSON (Content-Type: application/json)", \
         "unsupported_media_type"
 
 
 class InvalidJson(ApiError):
-    """A body declared JSON that is not (or that `extensions.loads` refuses): flask-smorest's
-    validation reply, with its own code."""
+    """A body declared JSON that `extensions.loads` refuses: the validation reply, with its own code."""
 
     status_code, message, code = 400, INVALID_DATA, "invalid_json"
 
@@ -91,8 +86,7 @@ class InvalidJson(ApiError):
 
 
 class KeptChanging(RuntimeError):
-    """A conditional write, retried after each miss (the document changed since it was
-    read), kept missing: a bug or a livelock, never an answer to give a client (a 500)."""
+    """A conditional write kept missing after `MAX_ATTEMPTS` tries: a bug or a livelock, a 500."""
 
 
 # How often a conditional write is retried after the document changed under it.

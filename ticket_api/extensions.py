@@ -1,14 +1,5 @@
-"""The extension singletons, bound to an app by `init_app` in `create_app`.
-
-`Api` and `Blueprint` are flask-smorest's, tuned to this API's dialect: validation
-errors are 400 (not 422), every error body is `{"message": ..., "code": ..., "errors"?: ...}`,
-and every documented error shows its body, code included, as its example.
-
-Every JSON body is read by `loads` (through the parser and through Flask's
-`request.get_json`, see `JSONProvider`): what it refuses is a 400 `invalid_json`
-("Invalid JSON body.") before any code sees the value, so no field or store has to
-guard against it.
-"""
+"""The extension singletons, bound to an app by `init_app` in `create_app`: flask-smorest's `Api` and
+`Blueprint` in this API's dialect, and `loads`, the strict JSON every request body is read with."""
 
 import http
 import json
@@ -34,14 +25,7 @@ MAX_NUMBER_LENGTH = 1000  # characters of a number literal (Python's own limit i
 
 
 def loads(data):
-    """Parse a request body as strict JSON (RFC 8259), or raise `json.JSONDecodeError`.
-
-    Refused: bytes that are not UTF-8; `NaN`, `Infinity` and numbers that overflow to
-    them; number literals over `MAX_NUMBER_LENGTH` characters; arrays and objects nested
-    more than `MAX_DEPTH` deep (or deep enough to exhaust Python's recursion); and lone
-    UTF-16 surrogates (`"\\ud800"`), in keys or values, which no UTF-8 text (bcrypt,
-    BSON, a log line) can hold.
-    """
+    """Parse a request body as strict JSON, or raise `json.JSONDecodeError` (docs/design.md, "Strict JSON bodies")."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_int)
@@ -109,8 +93,7 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req):
-        """The body as JSON, read by `loads`; a non-empty body that is not declared JSON
-        is a 415 (not a list of missing fields); no body at all is missing fields."""
+        """The body as JSON, read by `loads`; a non-empty body not declared JSON is a 415."""
         body = req.get_data(cache=True)
         if not is_json_request(req):
             if body:
@@ -132,13 +115,8 @@ OPTIONAL_IF_MATCH = {
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's, with `If-Match` optional (API.md): flask-smorest answers a PATCH
-    without it with 428; here it applies the change to whatever is stored. A route with
-    `@bp.etag` calls `bp.check_etag` only when `If-Match` was sent. Its 304 carries the ETag.
-
-    Every error a route answers is documented with its exact body (`docs.py`): those it
-    declares (`raises`, `error`), its arguments' validation errors, and a malformed id
-    in its rule (`routing.py`)."""
+    """flask-smorest's, with `If-Match` optional (no 428: `bp.check_etag` only when it is sent), its
+    304 carrying the ETag, and every error a route answers documented with its exact body (`docs.py`)."""
 
     ARGUMENTS_PARSER = Parser()
 
@@ -159,20 +137,19 @@ class Blueprint(flask_smorest.Blueprint):
         return lambda view: docs.document(parse(view), docs.invalid_input(schema, location))
 
     def raises(self, *raised, description=None, schema=None):
-        """Document `ApiError`s the route raises (classes, or instances for those that need
-        arguments), each with its exact body as the example; `description` instead of
-        their messages, `schema` for a body richer than `errors.ErrorSchema`."""
-        return lambda view: docs.document(view, [docs.raised(error, description, schema) for error in raised])
+        """Document `ApiError`s the route raises (classes, or instances), each body as its example;
+        `description` (or an `(error, description)` pair) for the message, `schema` for a richer body."""
+        return lambda view: docs.document(view, [
+            docs.raised(*error) if isinstance(error, tuple) else docs.raised(error, description, schema)
+            for error in raised])
 
     def error(self, status_code, message, description=None):
-        """Document an error reply a client must handle that no `ApiError` of ours makes (a
-        token refused, a rate limit), its code the status's."""
+        """Document an error reply no `ApiError` of ours makes (a token refused, a rate limit)."""
         return self.raises(errors.ApiError(message, status_code), description=description)
 
     @staticmethod
     def own_etag(view):
-        """Document a route that sets its own `ETag` and answers `If-None-Match` with a 304
-        (the events list, from its cache) as `@bp.etag` documents its routes."""
+        """Document a route that sets its own `ETag` and answers 304, as `@bp.etag` documents its routes."""
         view._apidoc = {**getattr(view, "_apidoc", {}), "etag": True}
         return view
 
@@ -214,8 +191,7 @@ class Api(flask_smorest.Api):
         return errors.http_error_response(error)
 
     def _register_responses(self):
-        """flask-smorest's shared responses, each error with its body as example: those
-        flask-smorest refers to (`NOT_MODIFIED`...), and `DEFAULT_ERROR` (`ANY_ROUTE`)."""
+        """flask-smorest's shared responses, each error with its body as example, and `DEFAULT_ERROR`."""
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             if status >= 400:
@@ -227,8 +203,7 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", docs.error_response(ANY_ROUTE), lazy=True)
 
     def _register_pagination_header(self):
-        """None: a list gives its total in `X-Total-Count`, not in flask-smorest's pagination
-        header (whose schema would be an unused component of the document)."""
+        """None: lists give their total in `X-Total-Count`; this header's schema would be an unused component."""
 
 
 api = Api()

@@ -1,10 +1,4 @@
-"""Client addresses behind nginx, without letting anyone else forge them.
-
-With `TRUST_PROXY=N`, Werkzeug's ProxyFix takes the client address, scheme and host from
-the last N `X-Forwarded-*` hops, but only for requests whose peer is a trusted proxy
-(`FORWARDED_ALLOW_IPS`, gunicorn's own setting, default loopback). A client that reaches
-gunicorn directly and sends its own `X-Forwarded-For` is keyed on its real address.
-"""
+"""Client addresses behind nginx, forwarded only by trusted peers (docs/design.md, "Proxy trust")."""
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 

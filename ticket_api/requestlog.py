@@ -1,18 +1,4 @@
-"""Request ids and one access line per request.
-
-Each request gets an id, taken from `X-Request-ID` when nginx sends one (it looks like
-an id, and `TRUST_PROXY` says a proxy is in front: a client talking to us directly
-cannot pick the id its lines are logged under), else generated; it is echoed in the response header and stamped on every
-log line written while the request runs. Only the client's address (as forwarded by a
-trusted proxy), method, path (no query string), status and duration are logged: never a
-body, a header, a token or card data. This is the only access line: gunicorn's own is off,
-and so are the development server's (`make run`: werkzeug's request lines, which hold the
-query string, are dropped; its "Running on" banner and its errors are kept).
-
-Every value a record interpolates is escaped (`escape`): a client's `%0A` in a path, a
-control character in an address from a proxy, cannot start a forged line or reach the
-terminal. One record is one line; a traceback's lines are indented under it.
-"""
+"""Request ids and one escaped access line per request (docs/design.md, "The request log")."""
 
 import logging
 import re
@@ -40,13 +26,10 @@ def escape(text):
 
 
 class EscapingFormatter(logging.Formatter):
-    """Every record on one line with its values escaped, whatever it interpolates; a
-    traceback (or stack) on the lines after it, escaped too, each line indented so none
-    can pass for a record of its own."""
+    """Every record on one line, its values escaped; a traceback indented on the lines after it."""
 
     def format(self, record):
-        """`logging.Formatter.format`, escaping; never reusing a traceback another
-        handler's formatter cached on the record unescaped."""
+        """`logging.Formatter.format`, escaping; never reusing a traceback cached on the record unescaped."""
         message = record.getMessage()
         if getattr(record, "several_lines", False):
             record.message = "\n  ".join(escape(line) for line in message.split("\n"))
@@ -69,10 +52,7 @@ def indented(text):
 
 
 class DevServerLines(logging.Filter):
-    """On werkzeug's logger (`make run`): drop its request lines (ours is the access line,
-    and its line holds the query string, where a buggy client may put a token); keep its
-    banner and its errors, without their terminal colours, their lines after the first
-    indented (`several_lines`)."""
+    """On werkzeug's logger: drop its request lines (they hold the query string); uncolour the rest."""
 
     REQUEST_LINE = '"%s" %s %s'  # werkzeug.serving.WSGIRequestHandler.log_request's format
     COLOURS = re.compile(r"\x1b\[[0-9;]*m")

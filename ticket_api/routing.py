@@ -1,11 +1,4 @@
-"""Ids in URLs: `/events/<objectid:event_id>` hands the view an `ObjectId`.
-
-flask-smorest documents a rule's variables once, at the level of the path, with the schema
-its converter is registered with (an `ObjectIdField`'s); a path schema given to
-`@bp.arguments` would document them a second time on each operation, which code
-generators turn into a function taking `eventId` twice. A malformed id is the 400 that
-validation answers, naming the variable: `{"errors": {"path": {"event_id": ["Not a valid id."]}}}`.
-"""
+"""Ids in URLs: `<objectid:...>` hands the view an `ObjectId`, or is a 400 naming the variable."""
 
 import re
 

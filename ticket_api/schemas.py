@@ -32,9 +32,8 @@ class PlainText(ma.validate.Validator):
 
 
 class Schema(ma.Schema):
-    """Base schema: unknown fields are ignored and never stored (no mass assignment), and
-    every text field refuses control characters, except tabs and line breaks in a field
-    whose metadata says `"multiline": True`."""
+    """Base schema: unknown fields are ignored, never stored, and text refuses control characters
+    (but tabs and line breaks where the metadata says `"multiline": True`)."""
 
     class Meta:
         unknown = ma.EXCLUDE
@@ -71,8 +70,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class StrictInteger(ma.fields.Integer):
-    """A JSON integer: `"2"`, `2.5` and `true` are refused, never converted; and one that
-    fits in the 64 bits MongoDB stores (a larger one would fail in the driver)."""
+    """A JSON integer, never converted from `"2"`, `2.5` or `true`, within MongoDB's 64 bits."""
 
     default_error_messages = {"int64": "Must be between -2**63 and 2**63 - 1."}
 
@@ -106,8 +104,7 @@ class UtcDateTime(ma.fields.DateTime):
 
 
 class UtcInput(ma.fields.AwareDateTime):
-    """An ISO 8601 time given with any offset (none: UTC), read as UTC. One whose UTC falls
-    outside the years 1 to 9999 (`9999-12-31T23:59:59-05:00`) is invalid, not an overflow."""
+    """An ISO 8601 time with any offset (none: UTC), read as UTC; invalid if its UTC is past year 9999."""
 
     def __init__(self, **kwargs):
         super().__init__(default_timezone=UTC, **kwargs)
@@ -121,12 +118,8 @@ class UtcInput(ma.fields.AwareDateTime):
 
 
 class ReplySchema(Schema):
-    """What the service answers. Every field is in every reply, so `/openapi.json` lists
-    it as `required` and a generated client types it as always there (and as possibly null
-    where the field allows None: give it a `dump_default` then, for a document stored
-    without it). A field some replies leave out says so: `metadata={"x-optional": True}`.
-    Each field has an `example` (or an `enum`, or a date's format): Swagger UI shows one
-    without as "string" or 0."""
+    """What the service answers: every field in every reply, `required` in `/openapi.json` unless its
+    metadata says `"x-optional": True`, each with an `example` (Swagger UI would invent one)."""
 
     def on_bind_field(self, field_name, field_obj):
         super().on_bind_field(field_name, field_obj)

@@ -1,15 +1,5 @@
-"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required`
-and `door_required`.
-
-Every token carries `passwordChangedAt`: the stamp (`password_stamp`) of the password it
-was issued under, read with the hash the login checked. After a password change a token
-whose stamp is not the user's is refused: a refresh token by `/auth/refresh`, against the
-user; an access token on every route, against a record the change leaves in
-`revoked_tokens` (read in the same query as the token's own revocation). Stamps are
-compared for equality, never as times: no second-granularity `iat` to round, no clocks of
-two servers to agree, and a login that checked the old password just before the change
-gets a token of the old stamp, refused like the others.
-"""
+"""Passwords, tokens and roles: bcrypt hashing, JWT callbacks, revocation, `admin_required` and
+`door_required` (docs/design.md, "Tokens and password stamps")."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -50,8 +40,7 @@ class TokenRevoked(ApiError):
 
 
 def password_stamp(user):
-    """When the user's password last changed, in whole milliseconds since 1970 (as stored),
-    or None if it never did."""
+    """When the user's password last changed, in whole milliseconds since 1970, or None if never."""
     return stamp(user.get("passwordChangedAt"))
 
 
@@ -60,7 +49,6 @@ def stamp(changed_at):
 
 
 def issue_token(user):
-    """An access token of the user, for `JWT_ACCESS_TOKEN_EXPIRES`."""
     claims = {"role": user["role"], PASSWORD_STAMP: password_stamp(user)}
     return create_access_token(identity=str(user["_id"]), additional_claims=claims)
 
@@ -77,10 +65,7 @@ def check_password_unchanged(token_claims, user):
 
 
 def well_formed(claims):
-    """Whether a token's claims are as this service issues them: a user id as `sub`, an id
-    as `jti`, an expiry no later than the longest lifetime from now. One that is not (forged
-    with the key, or from another service sharing it) is an invalid token, never read
-    further: no `exp` would never expire, a huge one overflows a date."""
+    """Whether a token's claims are as this service issues them; one that is not is invalid, never read further."""
     config = current_app.config
     longest = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"])
     subject, expiry = claims.get("sub"), claims.get("exp")
@@ -94,19 +79,14 @@ def revoke(token_claims):
 
 
 def revoke_tokens_of_older_passwords(user_id, *, changed_at):
-    """After the user's password changed at `changed_at`: refuse the access tokens issued
-    before, until the last of them has expired anyway. (Refresh tokens are checked against
-    the user, by `check_password_unchanged`.)"""
+    """After a password change at `changed_at`: refuse the access tokens issued before, until they expire."""
     lifetime = timedelta(seconds=current_app.config["JWT_ACCESS_TOKEN_EXPIRES"])
     revoked_tokens.revoke_tokens_of_older_passwords(user_id, password_stamp=stamp(changed_at),
                                                 expires_at=changed_at + lifetime)
 
 
 def current_user():
-    """The user of the request's (verified) token.
-
-    :raise UserGone: the token is valid but its user has been deleted since.
-    """
+    """The user of the request's (verified) token. :raise UserGone: deleted since."""
     user = users.get(get_jwt_identity())
     if user is None:
         raise UserGone()
@@ -114,14 +94,12 @@ def current_user():
 
 
 def current_user_id():
-    """The id in the request's (verified, unrevoked) token, without reading the user:
-    for routes that only need to know who is asking."""
+    """The id in the request's (verified) token, without reading the user."""
     return ObjectId(get_jwt_identity())
 
 
 def user_required(view):
-    """Let the request through only with a valid token whose user still exists: a deleted
-    user's token is refused here as on every other route (`UserGone`, 404)."""
+    """Let the request through only with a valid token whose user still exists (else `UserGone`, 404)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -133,13 +111,7 @@ def user_required(view):
 
 
 def role_required(*roles, refusal):
-    """A decorator letting the request through only with a valid token of a user whose
-    role is one of `roles` *now*, else a 403 saying `refusal`.
-
-    The role is read from the database, not only from the token, so a changed role
-    applies at once rather than when the token expires; a deleted user's token is
-    refused as everywhere (`UserGone`, 404).
-    """
+    """A decorator: a valid token of a user whose role, read from the database now, is in `roles`; else 403."""
 
     def decorator(view):
         @wraps(view)
@@ -164,8 +136,7 @@ DOOR_REFUSALS = (*TOKEN_REFUSALS, ApiError(DOOR_STAFF_ONLY, 403))
 
 
 def init_jwt(jwt):
-    """Every token failure is a 401 `{"message": ..., "code": "unauthorized"}`, and revoked
-    tokens are refused."""
+    """Every token failure is a 401 `{"message": ..., "code": "unauthorized"}`; revoked tokens are refused."""
 
     def unauthorized(message):
         return ApiError(message, 401).body(), 401
@@ -176,7 +147,7 @@ def init_jwt(jwt):
 
     @jwt.token_in_blocklist_loader
     def is_revoked(jwt_header, jwt_payload):
-        """Revoked at logout; or an access token of a password changed since (module docstring)."""
+        """Revoked at logout; or an access token of a password changed since."""
         token_revoked, current_stamp = revoked_tokens.revocations(jwt_payload["jti"], jwt_payload["sub"])
         issued_under_older_password = (
             jwt_payload["type"] == "access" and current_stamp is not None

@@ -22,7 +22,7 @@ from pathlib import Path
 from tests.bench.race import app_config, insert_buyers
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMIT = "7115f33"  # the last commit before issue 16's changes
+COMMIT = "42662ca"  # the last commit before issue 22's changes
 TOKENS_PROGRAM = Path(__file__).with_name("checkout_tokens.py")
 
 

@@ -21,12 +21,14 @@ TARGETS = [
     (7, "login_vs_bound", ">=", 0.90),
     (7, "rss_mb", "<", 100.0),
     (16, "events_vs_livez", ">=", 0.85),
-    (16, "reservations_per_s_vs_old", ">=", 1.8),
-    (16, f"reservations_per_s_vs_old_{THREADS_IN_FLIGHT}_at_a_time", ">=", 1.8),
+    # Issue 22, against the code before it (42662ca): decisions read from the database may
+    # cost the rush at most a tenth, and a reservation the revocation, event and role reads.
+    (22, "reservations_per_s_vs_old", ">=", 0.9),
+    (22, f"reservations_per_s_vs_old_{THREADS_IN_FLIGHT}_at_a_time", ">=", 0.9),
     (16, "reserve_p99_ms", "<=", 400.0),
     (16, f"reserve_p99_ms_{THREADS_IN_FLIGHT}_at_a_time", "<=", 100.0),
-    (16, "commands_per_reservation", "<=", 3.0),
-    (16, "commands_per_sold_out", "<=", 2.0),
+    (22, "commands_per_reservation", "<=", 6.0),
+    (22, "commands_per_sold_out", "<=", 3.0),
 ]
 MEETS = {">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
 
@@ -117,8 +119,8 @@ def rush_rows(results, options):
             f"{sales(results, 'new', options.seats)[0]} | sold = seats, 0, 0 |"]
     p99_targets = {BUYERS_IN_FLIGHT: f"{bound(16, 'reserve_p99_ms'):.0f} ms (issue 7: {RESERVE_P99_MS:.0f} ms)",
                    THREADS_IN_FLIGHT: f"{bound(16, f'reserve_p99_ms_{THREADS_IN_FLIGHT}_at_a_time'):.0f} ms"}
-    speedup_targets = {BUYERS_IN_FLIGHT: bound(16, "reservations_per_s_vs_old"),
-                       THREADS_IN_FLIGHT: bound(16, f"reservations_per_s_vs_old_{THREADS_IN_FLIGHT}_at_a_time")}
+    speedup_targets = {BUYERS_IN_FLIGHT: bound(22, "reservations_per_s_vs_old"),
+                       THREADS_IN_FLIGHT: bound(22, f"reservations_per_s_vs_old_{THREADS_IN_FLIGHT}_at_a_time")}
     for load in LOADS:
         old, new = summed["old"][load], summed["new"][load]
         rows.append(f"| rush, {load} buyers at a time: reservations/s, the median round (each round) | old "
@@ -168,9 +170,9 @@ def command_rows(results, options):
           for side in SIDES),
         f"| database commands per reservation, seats free ({options.seats} buyers for {options.seats} seats, "
         f"{THREADS_IN_FLIGHT} at a time; {answered('reservation')}) | {costs['reservation']} | "
-        f"target {bound(16, 'commands_per_reservation'):.0f}, the request's own |",
+        f"target {bound(22, 'commands_per_reservation'):.0f}, the request's own |",
         f"| database commands per \"sold out\" (the same buyers again; {answered('sold_out')}) | "
-        f"{costs['sold_out']} | target {bound(16, 'commands_per_sold_out'):.0f}, the request's own |",
+        f"{costs['sold_out']} | target {bound(22, 'commands_per_sold_out'):.0f}, the request's own |",
         f"| database commands per purchase of the peer-style race | {results['peer_race']['commands']} | |",
     ]
 

@@ -1,2 +1,1 @@
-"""Accounts: sign up, log in, refresh, log out, the caller's account, password and own
-tickets (`routes.py`), and the lockout of repeated failed logins (`failed_logins.py`)."""
+"""Accounts and tokens (`routes.py`), and the lockout of repeated failed logins (`failed_logins.py`)."""

@@ -1,13 +1,4 @@
-"""Failed logins, limited per email *and* client address together, and per email from
-all addresses with a much higher cap (API.md, Auth): someone who knows an email cannot
-keep its owner out by failing logins from their own address. A wrong current password at
-`POST /auth/password` is counted here too, as a failed login of the account's email.
-
-Each attempt is counted before its password is checked, by one conditional write per
-limit (`login_attempts.count_login_attempt`), and given back when the login succeeds. Counting
-after the answer (flask-limiter's `deduct_when`) let a burst of wrong passwords sent all
-at once pass: each was checked before any had been counted.
-"""
+"""Failed logins, limited per email and address and per email (docs/design.md, "Failed logins")."""
 
 import math
 from dataclasses import dataclass
@@ -44,8 +35,8 @@ class Attempt:
 
 
 def count(email, address, *, now):
-    """Count a login for `email` from `address` against its limits, or raise
-    `TooManyFailedLogins` (counting it against none) when one is reached."""
+    """Count a login for `email` from `address` against its limits.
+    :raise TooManyFailedLogins: one is reached (then none counts it)."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return Attempt()

@@ -118,11 +118,7 @@ def bearer_token():
 
 
 def claims_of(token):
-    """The claims of a token, or None when there is none worth revoking.
-
-    Logout always succeeds (the seed's frontend calls it bare): an expired, revoked or
-    forged token has nothing left to revoke.
-    """
+    """The claims of a token worth revoking, or None (logout always succeeds: a bad token has none)."""
     if not token:
         return None
     try:
@@ -195,7 +191,7 @@ def my_tickets(page):
     Newest first, each with its event: all of them, or a page with `page` and `limit`.
     """
     user = security.current_user()
-    settlement.release_lapsed_holds(now=utcnow())
+    settlement.before_a_read(now=utcnow())
     owned = tickets.list_for_user(user["_id"], **page)
     total = tickets.count_for_user(user["_id"]) if page else len(owned)
     return owned, 200, {"X-Total-Count": str(total)}

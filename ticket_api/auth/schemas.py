@@ -44,7 +44,7 @@ def new_password(**metadata):
             "minLength": PASSWORD_MIN_BYTES,
             "maxLength": PASSWORD_MAX_BYTES,
             "description": "8 to 72 bytes in UTF-8 (bcrypt reads no further)",
-            "multiline": True,  # tabs and line breaks were always allowed: refusing them now would lock people out
+            "multiline": True,  # existing passwords may hold tabs and line breaks: refusing them would lock people out
             **metadata,
         },
     )

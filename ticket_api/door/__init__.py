@@ -1,2 +1,1 @@
-"""The door: tickets checked in by door staff and admins, the door's counts and the door
-page (`routes.py`, `page/`)."""
+"""The door: checking tickets in, the door's counts, and the door page (`routes.py`, `page/`)."""

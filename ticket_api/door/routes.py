@@ -9,6 +9,7 @@ from ..db import utcnow
 from ..extensions import Blueprint, limiter
 from ..sales import checkin
 from ..stores.events import EventNotFound
+from ..stores.tickets import Status
 from .schemas import AdmissionSchema, CheckinSchema, DoorCountsSchema, RefusalSchema
 
 # The page's script and style are the blueprint's static files, at /door/assets/ (not
@@ -39,8 +40,9 @@ SCANNED_AT = datetime(2026, 12, 1, 20, 14, tzinfo=UTC)  # in the example of `alr
 @bp.raises(checkin.UnknownCode, schema=RefusalSchema)
 @bp.raises(checkin.AlreadyCheckedIn(SCANNED_AT), description="Scanned before: `checkedInAt` says when",
            schema=RefusalSchema)
-@bp.raises(checkin.NotAdmissible("refunded"), description="Pending, expired, cancelled, refunded, or refunding (its "
-           "holder's refund is running): `status` says which", schema=RefusalSchema)
+@bp.raises(checkin.NotAdmissible(Status.REFUNDED),
+           description="Pending, expired, cancelled, refunded, or refunding (its holder's refund is running): "
+           "`status` says which", schema=RefusalSchema)
 @bp.raises(checkin.WrongEvent, schema=RefusalSchema)
 @bp.error(429, "Too many requests (120 per 1 minute); try again later", "Too many scans by this account")
 @bp.doc(operationId="checkIn", security=security.BEARER_AUTH)

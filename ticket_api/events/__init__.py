@@ -1,2 +1,1 @@
-"""Events: what is on, when, and how many seats are left (`routes.py`; the cached pages in
-`listing.py`), and the staff's attendee CSV (`tickets_csv.py`)."""
+"""Events and their seats (`routes.py`), the cached pages (`listing.py`), and the attendee CSV."""

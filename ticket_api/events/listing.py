@@ -1,8 +1,5 @@
-"""What `GET /events` and `GET /events/<id>` show, cached by each worker for at most
-`MAX_AGE`, dropped at once by its own writes to events (`events.generation()`) and once a
-hold it counted may lapse. The ETag is a hash of what is sent, the same in every worker.
-Nothing here decides a seat: taking seats reads the stored event.
-"""
+"""What `GET /events` and `GET /events/<id>` show, cached by each worker for at most `MAX_AGE`
+(docs/design.md, "Cached event pages"). Nothing here decides a seat."""
 
 import hashlib
 import json
@@ -43,8 +40,7 @@ class Page:
 
 
 class PageCache:
-    """Rendered pages by (generation, query); one thread of the worker builds a given page
-    at a time, so a page that ages out under load is not rebuilt by every thread at once."""
+    """Rendered pages by (generation, query), each built by one thread at a time."""
 
     def __init__(self):
         self.pages = OrderedDict()
@@ -52,9 +48,8 @@ class PageCache:
         self.builds = {}  # key -> the lock its one builder holds
 
     def page(self, key, now, build):
-        """The page for `key`: cached while fresh. Otherwise one thread calls `build()`;
-        the others wait for its page, or, when only the age of a page of this same
-        generation ran out, go on serving that page meanwhile."""
+        """The page for `key`, cached while fresh; else one thread builds it while the others wait for it,
+        or, when only its age ran out, serve the old one."""
         with self.lock:
             cached = self.pages.get(key)
             if cached is not None and cached.fresh(now):
@@ -92,7 +87,7 @@ def page(*, upcoming, page, limit, now):
     cache = current_app.extensions.setdefault("event_pages", PageCache())  # one per app and database
 
     def build():
-        settlement.release_lapsed_holds(now=now)
+        settlement.before_a_read(now=now)
         generation = events.generation()  # after releasing, which bumps it
         next_lapse = tickets.next_lapse()
         shown, total = events.list_page(upcoming=upcoming, page=page, limit=limit, now=now)
@@ -114,13 +109,12 @@ class KeptEvent:
 
 
 def event(event_id, *, now):
-    """The event as `GET /events/<id>` shows it, lapsed holds released first; None when
-    there is no such event (and then nothing is kept)."""
+    """The event as `GET /events/<id>` shows it, lapsed holds released first; None when there is none."""
     kept = current_app.extensions.setdefault("events_kept", {})  # one per app and database
     entry = kept.get(event_id)
     if entry is not None and entry.generation == events.generation() and entry.fresh(now):
         return entry.event
-    settlement.release_lapsed_holds(now=now, event_id=event_id)
+    settlement.before_a_read(now=now, event_id=event_id)
     generation = events.generation()  # before reading: a write meanwhile makes the next request read again
     shown = events.get(event_id)
     if shown is not None:

@@ -45,10 +45,8 @@ def list_events(query):
     `upcoming=true` keeps those still to come; `page` and `limit` give a page, with the
     total in `X-Total-Count`. Sent with the `ETag` of a page as `If-None-Match`, the answer
     is 304 while the page is unchanged.
-    ---
-    Answered from each worker's cache of rendered pages (`listing.py`), already JSON, so
-    the schema above documents the reply rather than dumping it.
     """
+    # From each worker's cache of pages already rendered as JSON: the schema documents the reply, never dumps it.
     body, total, etag = listing.page(now=utcnow(), **query)
     fresh = request.if_none_match.contains_weak(etag)
     response = Response(status=304) if fresh else Response(body, mimetype="application/json")
@@ -105,7 +103,7 @@ def edit_event(changes, event_id):
     edit applies only if the event is still as it was read.
     """
     now = utcnow()
-    settlement.release_lapsed_holds(now=now, event_id=event_id)  # as GET does, so its ETag matches
+    settlement.before_a_read(now=now, event_id=event_id)  # as GET does, so its ETag matches
     approve = still_as_read if request.if_match else None
     event = events.edit(event_id, changes, now=now, approve=approve)
     if event is None:
@@ -173,16 +171,15 @@ def event_summary(event_id):
 
 
 def wants_csv():
-    """Whether `Accept` prefers CSV to JSON, whatever parameters it gives them (the reply's
-    own `text/csv; charset=utf-8`, RFC 4180's `header=present`): werkzeug matches a type
-    with parameters to the same parameters only."""
+    """Whether `Accept` prefers CSV to JSON, whatever parameters it gives them (werkzeug matches a
+    type with parameters to the same parameters only)."""
     types = MIMEAccept([(value.partition(";")[0], quality) for value, quality in request.accept_mimetypes])
     return types.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
 def event_as_now(event_id):
     """The event, its lapsed holds released first (as every read of seats does); else a 404."""
-    settlement.release_lapsed_holds(now=utcnow(), event_id=event_id)
+    settlement.before_a_read(now=utcnow(), event_id=event_id)
     event = events.get(event_id)
     if event is None:
         raise events.EventNotFound()

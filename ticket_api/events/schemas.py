@@ -1,5 +1,4 @@
-"""What creating and editing an event accept, what listing events accepts, and what an
-event shows."""
+"""What creating, editing and listing events accept, and what an event shows."""
 
 import re
 from datetime import UTC, datetime
@@ -103,8 +102,7 @@ class EventCreateSchema(Schema):
 
 
 class EventEditSchema(EventCreateSchema):
-    """Any fields of a new event, each validated as there; nothing defaults (a field not
-    sent is left as it is, and `/openapi.json` shows no default)."""
+    """Any fields of a new event, each validated as there; nothing defaults (a field not sent is kept)."""
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
@@ -187,8 +185,7 @@ class EventSummarySchema(ReplySchema):
 
 
 class BoxOfficeSaleSchema(Schema):
-    """A sale at the door: to a registered user's `email` (who then owns it), or to a
-    walk-in's `name` (and maybe `email`)."""
+    """A sale at the door: to a registered user's `email`, or to a walk-in's `name` (and maybe `email`)."""
 
     quantity = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=100), metadata={"example": 2})
     paidWith = ma.fields.String(required=True, validate=ma.validate.OneOf(["cash", "comp"]),

@@ -1,10 +1,4 @@
-"""An event's tickets as a CSV file, for staff (`GET /events/<id>/tickets` with `Accept: text/csv`).
-
-The door `code` is left out: a spreadsheet that leaks must not let anyone in. Names come
-from buyers, and a spreadsheet runs a cell that starts like a formula (a holder called
-`=HYPERLINK("http://...")`): such a cell gets a leading `'`, and every cell is quoted, as
-OWASP advises against CSV injection.
-"""
+"""An event's tickets as CSV for staff: no door codes, no formulas (docs/design.md, "The attendee CSV")."""
 
 import csv
 import io

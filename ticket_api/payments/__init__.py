@@ -1,2 +1,1 @@
-"""Payments: a held ticket paid with Stripe, and Stripe's webhook (`routes.py`), replayed
-safely by `Idempotency-Key` (`idempotency.py`)."""
+"""Paying for held tickets, and Stripe's webhook (`routes.py`), replayed by `Idempotency-Key`."""

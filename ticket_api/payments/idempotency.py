@@ -1,9 +1,4 @@
-"""`Idempotency-Key`: the same key from the same user replays the first reply.
-
-Kept in MongoDB (`idempotency_keys`, 24 hours), so every worker agrees. A request still
-running under a key makes a second one a 409; replies of 5xx are not kept, so a retry
-after an outage runs again.
-"""
+"""`Idempotency-Key`: the same key from the same user replays the first reply (docs/design.md, "Idempotency keys")."""
 
 import hashlib
 import json
@@ -74,10 +69,7 @@ def fingerprint():
 
 def start(key_id, request_fingerprint):
     """Claim the key, or return the reply to replay.
-
-    :raise KeyInUse: the first request under this key is still running.
-    :raise KeyReused: the key came with a different body.
-    """
+    :raise KeyInUse: its first request still runs. :raise KeyReused: it came with another body."""
     stored = idempotency_keys.claim_key(key_id, request_fingerprint, now=utcnow(), keep_for=KEEP_FOR)
     if stored is None:
         return None

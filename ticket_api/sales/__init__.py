@@ -1,3 +1,2 @@
-"""The workflows, where seats, money and the stores meet. They never see Flask's request:
-plain values and `now` in, what happened out (or a domain error); the route picks the
-status. `make lint` checks their order (pyproject.toml)."""
+"""The workflows, where seats, money and the stores meet: plain values and `now` in, what happened
+(or a domain error) out; never Flask's request. `make lint` checks their order (pyproject.toml)."""

@@ -1,20 +1,12 @@
-"""Tickets given back, one or every ticket of a cancelled event: seats back once and
-money back once, whatever races or dies half-way.
-
-A pending hold ends `cancelled` as a lapsed one ends `expired` (one conditional write,
-its PaymentIntent recorded in it and then cancelled, so a late confirmation in the
-browser cannot charge; money that got through anyway is refunded by `settlement`). A
-ticket no card paid for ends `cancelled`; a card-paid one is refunded in full and ends
-`refunded` (`settlement.refund_in_full`: one claim per payment, taken before Stripe is
-called).
-"""
+"""Tickets given back, one or all of a cancelled event's (docs/design.md, "Giving tickets back")."""
 
 import logging
 import time
 
 from ..errors import ApiError
 from ..stores import events, gateway, tickets
-from . import seats, settlement
+from ..stores.tickets import Status
+from . import refunds, seats, settlement
 from .settlement import PaymentInProgress
 
 log = logging.getLogger(__name__)
@@ -47,26 +39,21 @@ class RefundInProgress(ApiError):
 
 
 def cancel(ticket, *, by_staff, now):
-    """Give the ticket back: its hold released, or its money refunded in full.
-
-    The holder may refund a card-paid ticket only before its event's `refundDeadline`,
-    and give back no ticket once it was used at the door; staff always may.
-
+    """Give the ticket back: its hold released, or its money refunded in full. The holder may refund a
+    card-paid ticket only before `refundDeadline`, and give back none used at the door.
     :return: the ticket with its event, as it is now.
-    :raise NotCancellable, RefundNotAllowed, CheckedIn, PaymentInProgress,
-        RefundInProgress; the gateway's errors (Stripe down: nothing changed).
-    """
-    if ticket["status"] == "pending":
+    :raise NotCancellable, RefundNotAllowed, CheckedIn, PaymentInProgress, RefundInProgress; the gateway's."""
+    if ticket["status"] == Status.PENDING:
         if give_up_hold(ticket, now=now):
             return tickets.get_with_event(ticket["_id"])
         ticket = tickets.get(ticket["_id"])  # paid meanwhile: then it is refunded, as a paid one
-    if ticket["status"] != "confirmed":
+    if ticket["status"] != Status.CONFIRMED:
         raise NotCancellable(ticket["status"])
     if not by_staff:
         check_holder_may_cancel(ticket, now=now)
     if ticket.get("paymentIntent"):
-        refund(ticket, by_holder=not by_staff, now=now)
-    elif not cancel_unpaid(ticket, now=now, unless_checked_in=not by_staff):
+        refund_ticket(ticket, by_holder=not by_staff, now=now)
+    elif not give_back_unpaid(ticket, now=now, unless_checked_in=not by_staff):
         raise why_not_given_back(tickets.get(ticket["_id"]))  # changed, or scanned, since it was read
     return tickets.get_with_event(ticket["_id"])
 
@@ -81,26 +68,19 @@ def check_holder_may_cancel(ticket, *, now):
 
 
 def give_up_hold(ticket, *, now):
-    """Release a pending hold at once, then cancel its PaymentIntent (a payment that
-    succeeded meanwhile is refunded by `settlement.cancel_unfinished`).
-
-    :return: whether it was given up (False: it is no longer pending, so no longer a hold).
-    :raise PaymentInProgress: a charge for it is running.
-    """
-    if not tickets.cancel_hold(ticket, now=now):
-        if tickets.get(ticket["_id"])["status"] == "pending":
+    """Release a pending hold, then cancel its PaymentIntent. :return: whether it was given up (False:
+    no longer pending). :raise PaymentInProgress: a charge for it is running."""
+    if not seats.given_back_if(tickets.cancel_hold(ticket, now=now), ticket, now=now):
+        if tickets.get(ticket["_id"])["status"] == Status.PENDING:
             raise PaymentInProgress()  # the write missed a pending ticket: a charge began
         return False
-    seats.give_back(ticket, now=now)
     if ticket.get("paymentIntent"):
         settlement.cancel_unfinished(ticket["_id"], ticket["paymentIntent"])
     return True
 
 
-def refund(ticket, *, by_holder, now):
-    """Refund the ticket in full; for its holder, only while no scan admitted it: the ticket
-    is claimed first, in one write that requires it not checked in, and admits no one
-    while the refund runs (`tickets.claim_give_back`)."""
+def refund_ticket(ticket, *, by_holder, now):
+    """Refund the ticket in full; for its holder, claimed first so that no scan admits it meanwhile."""
     if by_holder and not tickets.claim_give_back(ticket["_id"], now=now):
         raise why_not_given_back(tickets.get(ticket["_id"]))
     try:
@@ -113,36 +93,27 @@ def refund(ticket, *, by_holder, now):
 
 
 def why_not_given_back(current):
-    """The ticket, read again after its give-back's write missed, is no longer confirmed,
-    was scanned, or is being refunded by another call."""
-    if current["status"] != "confirmed":
+    """The error for a ticket read again after its give-back missed: not confirmed, scanned, or refunding."""
+    if current["status"] != Status.CONFIRMED:
         return NotCancellable(current["status"])
     return CheckedIn() if current.get("checkedInAt") else RefundInProgress()
 
 
 def refund_in_full(ticket, *, now):
-    """A confirmed card-paid ticket's payment back, once (`settlement.refund_in_full`)."""
-    return settlement.refund_in_full(ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"],
-                                     ticket=ticket, statuses=("confirmed",), now=now)
+    return refunds.refund(ticket["paymentIntent"], amount=ticket["amount"], currency=ticket["currency"],
+                          ticket=ticket, own=True, now=now)
 
 
-def cancel_unpaid(ticket, *, now, unless_checked_in=False):
-    """A confirmed ticket no card paid for -> cancelled, its seats back (`unless_checked_in`:
-    only if not scanned at the door, decided in the same write). :return: whether this call did it."""
-    if not tickets.cancel_unpaid(ticket["_id"], now=now, unless_checked_in=unless_checked_in):
-        return False
-    seats.give_back(ticket, now=now)
-    return True
+def give_back_unpaid(ticket, *, now, unless_checked_in=False):
+    """A confirmed ticket no card paid for -> cancelled, its seats back (`unless_checked_in`: only if
+    not scanned). :return: whether this call did it."""
+    return seats.given_back_if(tickets.cancel_unpaid(ticket["_id"], now=now, unless_checked_in=unless_checked_in),
+                               ticket, now=now)
 
 
 def cancel_event(event_id, *, reason, now):
-    """Cancel the event for good, then settle its tickets: holds released, free and
-    box-office tickets cancelled, card-paid ones refunded in full. Calling it again (or
-    `flask reconcile`) finishes what one call left: Stripe down, time up, or a crash.
-
-    :return: the event, and how many of its tickets are still to settle.
-    :raise EventNotFound: no such event.
-    """
+    """Cancel the event for good, then settle its tickets (calling again, or `reconcile`, finishes).
+    :return: the event, and how many tickets are still to settle. :raise EventNotFound:"""
     if events.get(event_id) is None:
         raise events.EventNotFound()
     if events.mark_cancelled(event_id, now=now, reason=reason):
@@ -152,27 +123,20 @@ def cancel_event(event_id, *, reason, now):
 
 
 def settle_cancelled_event(event_id, *, now):
-    """Settle a cancelled event's tickets: first every one without a Stripe call (holds
-    released, their PaymentIntents recorded to cancel; tickets no card paid for
-    cancelled), then the refunds, until Stripe fails or the time is up; then, unless Stripe
-    failed, the released holds' PaymentIntents are cancelled, as far as Stripe lets. (Once
-    it failed it is not asked again: one call can take 30 s, two would outlast gunicorn's
-    timeout. The intents stay recorded for a later request or `reconcile`.)
-
-    :return: how many of its tickets are still pending or confirmed.
-    """
+    """Settle a cancelled event's tickets: those that need no Stripe call, the refunds while time and
+    Stripe last, then the released holds' PaymentIntents. :return: how many are still pending or confirmed."""
     paid, intents_to_cancel = [], 0
     for ticket in tickets.holding_for_event(event_id):
-        if ticket["status"] == "pending":
-            if tickets.cancel_hold(ticket, now=now):  # not while a charge runs: it is settled later
-                seats.give_back(ticket, now=now)
+        if ticket["status"] == Status.PENDING:
+            # Not while a charge runs: it is settled later.
+            if seats.given_back_if(tickets.cancel_hold(ticket, now=now), ticket, now=now):
                 intents_to_cancel += bool(ticket.get("paymentIntent"))
         elif ticket.get("paymentIntent"):
             paid.append(ticket)
         else:
-            cancel_unpaid(ticket, now=now)
+            give_back_unpaid(ticket, now=now)
     if refund_while_stripe_answers(paid, now=now) and intents_to_cancel:
-        settlement.cancel_unsettled_intents(limit=intents_to_cancel)
+        settlement.cancel_released_intents(limit=intents_to_cancel)
     return tickets.count_holding_for_event(event_id)
 
 

@@ -1,24 +1,9 @@
-"""Checking tickets in at the door: one conditional update of the ticket decides.
-
-A scan reads the ticket by its door code and decides on what it read: unknown, for
-another event, not confirmed, already in, or to be admitted. Admitting is one
-`update_one` whose filter requires the ticket still confirmed and not checked in
-(`tickets.check_in`), so of any number of scanners reading one code at once exactly
-one admits it. Any other finds that its update matched nothing, reads the ticket again
-and answers what it is now: already in (with the time), or given back meanwhile. A
-ticket its holder is being refunded for admits no one while the refund runs.
-
-A scan retried with its `scanId` (the scanner lost the reply) by the account that
-admitted it gets that admission again, not a false alarm: it is the same scan.
-
-Every scan is recorded under the event it was made for (or the ticket's) for the door's
-recent scans, except a retried admission (the same scan again) and an unknown code
-scanned for no event in particular (nothing to file it under).
-"""
+"""Checking tickets in at the door: one conditional update decides (docs/design.md, "Door check-in")."""
 
 from ..errors import MAX_ATTEMPTS, ApiError, KeptChanging
 from ..schemas import utc_text
 from ..stores import checkins, events, tickets, users
+from ..stores.tickets import Status
 
 ADMITTED = "admitted"
 NO_TICKET = {"_id": None, "event": None, "quantity": None}  # what the scan of an unknown code records
@@ -33,8 +18,7 @@ class WrongEvent(ApiError):
 
 
 class NotAdmissible(ApiError):
-    """Pending, expired, cancelled, refunded, or `refunding` (its holder is being refunded
-    right now): `status` says which."""
+    """Not confirmed, or `refunding` (its holder's refund is running): `status` says which."""
 
     status_code, code = 409, "not_admissible"
     REFUNDING = "refunding"
@@ -60,12 +44,10 @@ class AlreadyCheckedIn(ApiError):
 
 
 def check_in(code, *, event_id, scan_id, by, now):
-    """Admit the ticket with this door code, scanned for `event_id` (None: any event) by
-    the account `by`, as its scan `scan_id` (None: the scanner gives none).
+    """Admit the ticket with this door code, scanned for `event_id` (None: any) by account `by` as `scan_id`.
 
     :return: the admission: `result`, `ticket` (`_id`, `quantity`, `holder`, `event`), `checkedInAt`.
-    :raise UnknownCode, WrongEvent, NotAdmissible, AlreadyCheckedIn: why the ticket does not admit.
-    """
+    :raise UnknownCode, WrongEvent, NotAdmissible, AlreadyCheckedIn: why the ticket does not admit."""
     code = code.strip().upper()  # typed by hand, in any case: the codes' alphabet has no lower case
     for _ in range(MAX_ATTEMPTS):
         ticket = tickets.get_by_code(code)
@@ -83,13 +65,12 @@ def check_in(code, *, event_id, scan_id, by, now):
 
 
 def why_not_admitted(ticket, event_id, *, scan_id, by, now):
-    """Why a scan of the ticket, as read, is refused; None to admit it (or when it is the
-    scan that admitted it, retried)."""
+    """Why a scan of the ticket as read is refused; None to admit it (or it is the admitting scan, retried)."""
     if ticket is None:
         return UnknownCode()
     if event_id is not None and ticket["event"] != event_id:
         return WrongEvent()  # whatever its state: it does not belong at this door
-    if ticket["status"] != "confirmed":
+    if ticket["status"] != Status.CONFIRMED:
         return NotAdmissible(ticket["status"])
     if ticket.get("checkedInAt") is not None and not admitted_by(ticket, scan_id, by):
         return AlreadyCheckedIn(ticket["checkedInAt"])
@@ -121,8 +102,7 @@ def holder(ticket):
 
 
 def record(ticket, event_id, result, *, by, scan_id, now):
-    """Record the scan under the event it was made for, else the ticket's (an unknown code
-    scanned for no event has neither, and is not recorded)."""
+    """Record the scan under the event it was made for, else the ticket's (neither: not recorded)."""
     ticket = ticket or NO_TICKET
     event = ticket["event"] if event_id is None else event_id
     if event is not None:
@@ -131,10 +111,7 @@ def record(ticket, event_id, result, *, by, scan_id, now):
 
 
 def at_the_door(event_id):
-    """The event's seats expected (confirmed) and admitted, and its last scans.
-
-    :raise EventNotFound:
-    """
+    """The event's seats expected (confirmed) and admitted, and its last scans. :raise EventNotFound:"""
     if events.get(event_id) is None:
         raise events.EventNotFound()
     return {**tickets.seats_at_the_door(event_id), "recent": checkins.recent(event_id)}

@@ -1,5 +1,6 @@
-"""Paying for a held ticket: the charge claimed on the ticket, made once, and settled."""
+"""Paying for a held ticket, and its payment brought up to date (docs/design.md, "Charges and holds")."""
 
+import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,7 +10,10 @@ from pymongo.errors import PyMongoError
 from ..db import utcnow
 from ..errors import ApiError
 from ..stores import card_declines, gateway, tickets
+from ..stores.tickets import Status
 from . import settlement
+
+log = logging.getLogger(__name__)
 
 
 class TicketNotFound(ApiError):
@@ -17,8 +21,6 @@ class TicketNotFound(ApiError):
 
 
 class AmountMismatch(ApiError):
-    """400 with the amount the ticket costs (`expected`), for the client to correct."""
-
     status_code, message, code = 400, "Amount does not match", "amount_mismatch"
 
     def __init__(self, expected):
@@ -46,16 +48,30 @@ class TooManyAttempts(ApiError):
     message = "Too many declined payment attempts: try again in an hour"
 
 
+# A ticket's payment is asked of Stripe at most this often, however often it is polled.
+STRIPE_CHECK_EVERY = timedelta(seconds=3)
 # Card testing: declined attempts allowed per ticket and per account, within the window.
 DECLINES_PER_TICKET = 5
 DECLINES_PER_ACCOUNT = 10
 DECLINE_WINDOW = timedelta(hours=1)
 
 
+# What `pay` refuses, for the route's documentation: an error, or (error, description).
+REFUSALS = (
+    (AmountMismatch(expected=5000), "`amount` is not the ticket's (`expected` is)"),
+    gateway.StripeRefused,
+    (gateway.CardDeclined("Your card has insufficient funds.", decline_code="insufficient_funds"),
+     "The card was declined (`declineCode` says why): the ticket stays pending, pay again"),
+    (TicketNotFound, "No such ticket of the caller's"),
+    AlreadyPaid, FreeTicket, HoldExpired, settlement.PaymentInProgress, settlement.RefundedSeatsGone,
+    (TooManyAttempts, "Card testing: 5 declines on the ticket, or 10 by the account, within an hour (the hold stays)"),
+    (gateway.ProviderUnavailable, "Stripe could not be reached: retry with the same `Idempotency-Key`"),
+)
+
+
 @dataclass(frozen=True)
 class Payment:
-    """What a payment attempt came to: paid (`ticket`: the confirmed ticket), or waiting for
-    the browser (`client_secret`; `needs_authentication` for 3-D Secure)."""
+    """What a payment attempt came to: paid (`ticket`), or waiting for the browser (`client_secret`)."""
 
     intent_id: str
     paid: bool
@@ -66,12 +82,7 @@ class Payment:
 
 def pay(*, ticket_id, user_id, amount, token, now):
     """Charge the user's held ticket (with `token`), or prepare its payment for the browser.
-
-    :return: the `Payment`.
-    :raise ApiError: TicketNotFound, AmountMismatch, AlreadyPaid, FreeTicket, HoldExpired,
-        PaymentInProgress, TooManyAttempts; the gateway's CardDeclined, StripeRefused and
-        ProviderUnavailable; RefundedSeatsGone.
-    """
+    :return: the `Payment`. :raise ApiError: one of `REFUSALS`."""
     claimed = tickets.claim_for_charge(ticket_id, user_id, amount, now=now)
     if claimed is None:
         raise why_not_payable(tickets.get(ticket_id), user_id, amount, now)
@@ -100,11 +111,7 @@ def pay(*, ticket_id, user_id, amount, token, now):
 
 
 def too_many_declines(ticket_id, user_id, *, now):
-    """Card testing: too many declined attempts on this ticket, or by this account, lately.
-
-    Counted while the ticket's charge claim is held, so attempts on one ticket are exact;
-    attempts of one account on several tickets at the same moment may each pass the count.
-    """
+    """Card testing: too many declined attempts on this ticket, or by this account, lately."""
     since = now - DECLINE_WINDOW
     by_account = card_declines.declines_of_user_since(since, user_id=user_id)
     if by_account < DECLINES_PER_TICKET:  # a ticket's declines are its owner's: fewer still, no need to count them
@@ -118,9 +125,9 @@ def why_not_payable(ticket, user_id, amount, now):
         return TicketNotFound()
     if amount != ticket["amount"]:
         return AmountMismatch(expected=ticket["amount"])
-    if ticket["status"] == "confirmed":
+    if ticket["status"] == Status.CONFIRMED:
         return FreeTicket() if ticket["amount"] == 0 else AlreadyPaid()
-    if ticket["status"] == "pending" and ticket["expiresAt"] > now:
+    if ticket["status"] == Status.PENDING and ticket["expiresAt"] > now:
         return settlement.PaymentInProgress()
     return HoldExpired()
 
@@ -137,3 +144,20 @@ def existing_or_new_intent(ticket, *, now):
     )
     tickets.set_intent(ticket["_id"], intent.id, now=now)
     return intent
+
+
+def refresh(ticket, *, now):
+    """Ask Stripe about a pending ticket's payment, at most every `STRIPE_CHECK_EVERY`, and apply what
+    it says; Stripe down is logged, not an error. :return: the ticket with its event, as it is now."""
+    if ticket["status"] == Status.PENDING and ticket.get("paymentIntent") and tickets.claim_stripe_check(
+        ticket["_id"], now=now, every=STRIPE_CHECK_EVERY
+    ):
+        try:
+            intent = gateway.retrieve_intent(ticket["paymentIntent"])
+            if intent.status == "succeeded":
+                settlement.settle_where_nobody_waits(intent)
+            elif settlement.error_message(intent):
+                tickets.end_charge(ticket["_id"], error=settlement.error_message(intent), now=now)
+        except ApiError as error:
+            log.warning("could not refresh %s: %s", ticket["paymentIntent"], error.message)
+    return tickets.get_with_event(ticket["_id"])

@@ -1,22 +1,7 @@
-"""The operator's safety net: what dead requests left half-done is asked of Stripe and
-settled, and each event's seat counter is recomputed from its tickets.
-
-A request that dies while charging leaves its ticket marked as being charged (the money
-may be at Stripe, our data not told); one that dies while refunding leaves the refund
-claimed (made at Stripe or not). Past `tickets.CHARGE_GRACE`, longer than any Stripe
-call, nobody is still at it: `settle_with_stripe` asks Stripe and finishes each.
-
-Seats are counted twice: in each event's `seatsTaken`, moved by atomic updates, and in
-the pending and confirmed tickets themselves. A process that dies between taking seats
-and storing the ticket (or between expiring a hold and giving its seats back) leaves
-the counter too high: seats nobody holds, never sold. This finds and repairs that.
-
-It is safe while the service sells: each event's counter is read with its version
-(`__v`, bumped by every update), then the tickets are summed after a settle delay that
-lets reservations caught mid-way store their tickets, and the correction is applied only
-if the event's version is still the one read. An event that changed meanwhile is left
-for the next run.
-"""
+"""The operator's safety net: what dead requests left half-done (a charge in flight, a
+refund claimed, a cancelled event's tickets) is asked of Stripe and finished, and each
+event's seat counter and each account's count are recomputed from the tickets; safe while
+the service sells (docs/design.md, "Reconcile")."""
 
 import logging
 import time
@@ -24,7 +9,7 @@ from dataclasses import dataclass
 
 from ..errors import ApiError
 from ..stores import events, gateway, holdings, payments, tickets
-from . import cancellation, settlement
+from . import cancellation, refunds, seats, settlement
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +25,23 @@ class Drift:
     repaired: bool
 
 
-def settle_with_stripe(*, now):
-    """Ask Stripe about every charge and refund left half-done, and settle each.
+@dataclass
+class Finished:
+    """Something found half-done (`charge`, `refund`, `cancelled_event`) and its `outcome`, for `cli.py`."""
 
-    :return: one line per ticket or payment, saying what was found and done.
-    """
+    kind: str
+    id: object
+    outcome: str
+    detail: object = None  # Stripe's error message, the ticket's status now, or the tickets left
+
+
+def settle_with_stripe(*, now):
+    """Settle each charge and refund left half-done with Stripe, and the cancelled events' tickets."""
     done = [finish_charge(ticket, now=now) for ticket in tickets.charges_left(now=now)]
-    stale_after = tickets.CHARGE_GRACE
-    done += [finish_refund(intent_id, now=now) for intent_id in payments.refunds_left(now=now,
-                                                                                           stale_after=stale_after)]
-    done += [finish_cancelled_event(event_id, now=now) for event_id in events.cancelled_ids()
-             if tickets.count_holding_for_event(event_id)]
+    left = payments.refunds_left(now=now, stale_after=tickets.CHARGE_GRACE)
+    done += [finish_refund(intent_id, now=now) for intent_id in left]
+    done += [Finished("cancelled_event", event_id, "settled", cancellation.settle_cancelled_event(event_id, now=now))
+             for event_id in events.cancelled_ids() if tickets.count_holding_for_event(event_id)]
     return done
 
 
@@ -64,71 +55,58 @@ def give_missing_codes():
     return given
 
 
-def finish_cancelled_event(event_id, *, now):
-    left = cancellation.settle_cancelled_event(event_id, now=now)
-    return f"event {event_id}: cancelled, its tickets settled" + (f" but {left} (run again)" if left else "")
-
-
 def finish_charge(ticket, *, now):
-    said = f"ticket {ticket['_id']}: a charge left in flight"
     if not ticket.get("paymentIntent"):
         tickets.drop_charge_claim(ticket["_id"], now=now)
-        return f"{said}, no PaymentIntent made: the hold can be paid again"
+        return Finished("charge", ticket["_id"], "no_intent")
     try:
         intent = gateway.retrieve_intent(ticket["paymentIntent"])
     except ApiError as error:
-        return f"{said}: Stripe could not be asked ({error.message}): left for the next run"
+        return Finished("charge", ticket["_id"], "stripe_unavailable", error.message)
     if intent.status == "succeeded":
         settlement.settle_where_nobody_waits(intent)
-        return f"{said}, paid at Stripe: the ticket is {tickets.get(ticket['_id'])['status']}"
+        return Finished("charge", ticket["_id"], "paid", tickets.get(ticket["_id"])["status"])
     tickets.end_charge(ticket["_id"], error=settlement.error_message(intent), now=now)
-    return f"{said}, {intent.status} at Stripe: the hold can be paid again"
+    return Finished("charge", ticket["_id"], "unpaid", intent.status)
 
 
 def finish_refund(intent_id, *, now):
-    said = f"payment {intent_id}: a refund left half-made"
     try:
         intent = gateway.retrieve_intent(intent_id)
         ticket = tickets.get(settlement.ticket_id_of(intent))
-        statuses = ("expired", "cancelled")
-        if ticket is not None and ticket.get("paymentIntent") == intent_id:
-            statuses += ("confirmed",)  # its own payment, being refunded: not a stray one
-        refunded = settlement.refund_in_full(intent_id, amount=intent.amount, currency=intent.currency,
-                                             ticket=ticket, statuses=statuses, now=now)
+        own = ticket is not None and ticket.get("paymentIntent") == intent_id
+        refunded = refunds.refund(intent_id, amount=intent.amount, currency=intent.currency, ticket=ticket, own=own,
+                                  now=now)
     except ApiError as error:
-        return f"{said}: Stripe could not be asked ({error.message}): left for the next run"
+        return Finished("refund", intent_id, "stripe_unavailable", error.message)
     if not refunded:
-        return f"{said}: taken over by another process meanwhile"
-    return f"{said}: refunded" + (f", ticket {ticket['_id']} is {tickets.get(ticket['_id'])['status']}"
-                                  if ticket else "")
+        return Finished("refund", intent_id, "taken_over")
+    return Finished("refund", intent_id, "refunded", ticket and (ticket["_id"], tickets.get(ticket["_id"])["status"]))
 
 
 def find_drifts(*, repair, now, settle_seconds=SETTLE_SECONDS):
     """Compare every event's counter with the seats its tickets hold; repair when asked.
-
-    :return: (the drifts, how many events were checked).
-    """
-    settlement.release_lapsed_holds(now=now)
-    settlement.cancel_unsettled_intents()  # all that requests left, each a couple at a time
+    :return: (the drifts, how many events were checked)."""
+    seats.release_lapsed_holds(now=now)
+    settlement.cancel_released_intents()
     counters = events.seat_counters()
-    counts = holdings.holdings()
+    counts = holdings.every()
     time.sleep(settle_seconds)
     held = tickets.seats_held_by_event()
     drifts = []
     for event in counters:
-        seats = held.get(event["_id"], 0)
-        if seats != event["seatsTaken"]:
-            repaired = repair and events.correct_seats(event, seats, now=now)
-            drifts.append(Drift(event["_id"], event["name"], event["seatsTaken"], seats, repaired))
+        held_seats = held.get(event["_id"], 0)
+        if held_seats != event["seatsTaken"]:
+            repaired = repair and events.correct_seats(event, held_seats, now=now)
+            drifts.append(Drift(event["_id"], event["name"], event["seatsTaken"], held_seats, repaired))
     if repair:
         correct_holdings(counts, tickets.seats_held_by_user())
     return drifts, len(counters)
 
 
 def correct_holdings(counts, held):
-    """Each account's seats per event, as counted against `maxPerUser`, set to what its
-    tickets hold (too high after a crash between counting and storing a ticket)."""
+    """Set each account's seat count per event to what its tickets hold."""
     for holding in counts:
-        seats = held.get((holding["_id"]["event"], holding["_id"]["user"]), 0)
-        if seats != holding["seats"]:
-            holdings.correct_holding(holding, seats)
+        held_seats = held.get((holding["_id"]["event"], holding["_id"]["user"]), 0)
+        if held_seats != holding["seats"]:
+            holdings.correct(holding, held_seats)

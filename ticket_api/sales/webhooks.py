@@ -1,8 +1,8 @@
-"""Stripe's webhook events, applied once per event id, re-reading the PaymentIntent
-rather than trusting the event's copy, so the order of arrival does not matter."""
+"""Stripe's webhook events, applied once per event id from the PaymentIntent as Stripe has it now."""
 
 from ..stores import gateway, payments, stripe_events, tickets
-from . import settlement
+from ..stores.tickets import Status
+from . import refunds, settlement
 
 
 def handle_event(event, *, now):
@@ -16,7 +16,7 @@ def handle_event(event, *, now):
     elif event.type == "payment_intent.payment_failed":
         ticket_id = settlement.ticket_id_of(data)
         ticket = tickets.get(ticket_id) if ticket_id else None
-        if ticket is not None and ticket["status"] == "pending":
+        if ticket is not None and ticket["status"] == Status.PENDING:
             tickets.end_charge(ticket["_id"], error=settlement.error_message(data), now=now)
     elif event.type == "charge.refunded" and isinstance(getattr(data, "payment_intent", None), str):
         refunded_outside(data.payment_intent, now=now)
@@ -24,9 +24,7 @@ def handle_event(event, *, now):
 
 
 def refunded_outside(intent_id, *, now):
-    """A refund made in Stripe's dashboard, as Stripe says it is now (not as the event
-    said): a partial refund is recorded in `refundedAmount` and the ticket stays confirmed;
-    a full one makes it `refunded` and gives its seats back, once."""
+    """A refund made in Stripe's dashboard, as Stripe says now: partial, recorded; full, the ticket refunded."""
     ticket = tickets.get_by_intent(intent_id)
     if ticket is None:
         return
@@ -35,5 +33,5 @@ def refunded_outside(intent_id, *, now):
         return
     tickets.record_refunded_amount(ticket["_id"], min(refunded, ticket["amount"]), now=now)
     if refunded >= ticket["amount"]:
-        settlement.mark_refunded_and_free_seats(ticket["_id"], now=now, statuses=("confirmed", "pending", "expired"))
+        refunds.mark_refunded(ticket["_id"], own=True, now=now)
         payments.mark_refunded_outside(intent_id, now=now)

@@ -1,9 +1,4 @@
-"""The `checkins` collection: the only code that reads or writes it.
-
-One document per scan at the door, admitted or refused: history for an event's recent
-scans. Whether a ticket is in is decided and kept on the ticket (`tickets.check_in`),
-never here.
-"""
+"""The `checkins` collection: every scan at the door, for an event's recent scans (never a decision)."""
 
 from ..db import get_db
 

@@ -1,9 +1,5 @@
-"""The `events` collection: the only code that reads or writes it.
-
-Seats move only by `$inc`s whose filters re-check the rule, so no interleaving sells a
-seat twice; an edit and a cancellation re-check, in their filters, what they decided on.
-Each write also changes this worker's `generation()`, which its cached pages are keyed by.
-"""
+"""The `events` collection: the only code that reads or writes it (docs/design.md, "Seats"). Each
+write bumps this worker's `generation()`, which its cached pages are keyed by."""
 
 import logging
 import threading
@@ -17,7 +13,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PER_USER = 10  # events made before `maxPerUser` existed have none stored
 SCHEDULED, CANCELLED = "scheduled", "cancelled"  # events made before `status` existed have none stored
-NOT_CANCELLED = {"status": {"$ne": CANCELLED}}  # matches a missing status too (not an `$or`: `db.py`)
+NOT_CANCELLED = {"status": {"$ne": CANCELLED}}  # matches a missing status too (not an `$or`: query shapes)
 
 
 class EventNotFound(ApiError):
@@ -36,8 +32,7 @@ class CapacityBelowSold(ApiError):
 
 
 class RefundDeadlineAfterDate(ApiError):
-    """The edit would leave the refund deadline after the event's date: a 400 shaped as
-    the schema's own validation errors (the date compared with may be the stored one)."""
+    """A 400 shaped as the schema's validation errors (the date compared with may be the stored one)."""
 
     status_code, message, code = 400, INVALID_DATA, "invalid_data"
     REASON = "Must not be after the event's date."
@@ -97,20 +92,12 @@ def get(event_id):
 
 
 def edit(event_id, changes, *, now, approve=None):
-    """Apply `changes` (any fields of a new event) to the event, in one conditional update
-    whose filter re-checks, on the stored event, what the edit was decided on: not
-    cancelled; for a new capacity, no more seats taken than it (so buyers racing the edit
-    can never leave more seats sold than there are); for a new date or refund deadline,
-    the date and deadline read. When the event changed in between, it is read again (a
-    bounded number of times). The price and currency change for holds made from now on:
-    a ticket keeps the amount it was made with.
+    """Apply `changes` in one conditional update whose filter re-checks what the edit was decided
+    on, reading the event again when it changed in between (docs/design.md, "Seats").
 
-    :param approve: called with the event as read, each time: it raises to refuse (an
-        `If-Match` that is stale). When given, the update also requires the event
-        unchanged since (same `__v`), so what it approved is what is changed.
+    :param approve: called with the event as read, raising to refuse; then `__v` must be unchanged too.
     :return: the event as stored after the edit, or None when there is no such event.
-    :raise EventCancelled, CapacityBelowSold, RefundDeadlineAfterDate: why not.
-    """
+    :raise EventCancelled, CapacityBelowSold, RefundDeadlineAfterDate: why not."""
     for _ in range(MAX_ATTEMPTS):
         event = get(event_id)
         if event is None:
@@ -139,12 +126,7 @@ def edit(event_id, changes, *, now, approve=None):
 
 
 def mark_cancelled(event_id, *, now, reason=None):
-    """scheduled -> cancelled, once: it takes no more seats from then on (`take_seats`).
-    When and why are kept (`cancelledAt`, `cancelReason`).
-
-    :return: whether this call cancelled it (exactly one of any number of callers does;
-        False also when there is no such event).
-    """
+    """scheduled -> cancelled, keeping when and why. :return: whether this call cancelled it."""
     return written(get_db().events.update_one(
         {"_id": event_id, **NOT_CANCELLED},
         {"$set": {"status": CANCELLED, "cancelledAt": now, "cancelReason": reason, "updatedAt": now},
@@ -153,7 +135,6 @@ def mark_cancelled(event_id, *, now, reason=None):
 
 
 def list_page(*, upcoming, page, limit, now):
-    """One page of events by date, and how many there are in all."""
     query = {"date": {"$gte": now}} if upcoming else {}
     events = get_db().events
     cursor = events.find(query).sort([("date", 1), ("_id", 1)]).skip((page - 1) * limit).limit(limit)
@@ -161,19 +142,9 @@ def list_page(*, upcoming, page, limit, now):
 
 
 def take_seats(event, quantity, *, now, after_start=False):
-    """Take `quantity` seats of `event` (as just read), in one atomic conditional update.
-
-    Its filter re-checks the rule on the stored event: it matches only while the event
-    is not cancelled, has not started, has the capacity read, and has `quantity` seats
-    left, so no interleaving of processes can sell a seat twice, or sell one of a
-    cancelled event. (Not an `$expr` comparing the two fields: query shapes, `db.py`.)
-    It also matches only while the price and currency are those read, so a ticket's
-    amount is always the price at the moment its seats were taken. `after_start`: the box
-    office, which sells at the door while the show is on, is not held to the start.
-
-    :return: the event as read, with the seats taken; None when the filter no longer
-        matched (the event changed since it was read).
-    """
+    """Take `quantity` seats of `event` (as just read) in one conditional update whose filter re-checks
+    the rule, the capacity and the price read (docs/design.md, "Seats"); `after_start`: the box office.
+    :return: the event with the seats taken; None when the stored event changed since it was read."""
     capacity = event["capacity"]
     not_started = {} if after_start else {"date": {"$gt": now}}
     taken = get_db().events.update_one(
@@ -187,8 +158,7 @@ def take_seats(event, quantity, *, now, after_start=False):
 
 
 def give_back_seats(event_id, quantity, *, now):
-    """Return seats to an event; never below zero (a counter that would go there has
-    drifted, which `flask reconcile` reports and repairs)."""
+    """Return seats to an event; never below zero (a drifted counter, which `reconcile` repairs)."""
     given_back = written(get_db().events.update_one(
         {"_id": event_id, "seatsTaken": {"$gte": quantity}},
         {"$inc": {"seatsTaken": -quantity, "__v": 1}, "$set": {"updatedAt": now}},
@@ -198,13 +168,12 @@ def give_back_seats(event_id, quantity, *, now):
 
 
 def seat_counters():
-    """Every event's name, seat counter and version (`__v`), for `reconcile`."""
+    """Every event's name, seat counter and `__v`, for `reconcile`."""
     return list(get_db().events.find({}, {"name": 1, "seatsTaken": 1, "__v": 1}))
 
 
 def correct_seats(event, seats, *, now):
-    """Set the counter of `event` (as read by `seat_counters`) to `seats`, only if the
-    event is unchanged since it was read. :return: whether it was corrected."""
+    """Set the counter of `event` (as read) to `seats` if it is unchanged since. :return: whether it was."""
     return written(get_db().events.update_one(
         {"_id": event["_id"], "__v": event["__v"]},
         {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": now}},
@@ -212,5 +181,4 @@ def correct_seats(event, seats, *, now):
 
 
 def cancelled_ids():
-    """Every cancelled event's id, for `reconcile` to finish settling their tickets."""
     return [event["_id"] for event in get_db().events.find({"status": CANCELLED}, {"_id": 1})]

@@ -1,11 +1,4 @@
-"""Stripe, through the official SDK: the only code that calls it.
-
-One `StripeClient` per app, pointed at Stripe or at a Stripe-compatible base
-(`STRIPE_API_BASE`: the stand-in in development), with a short timeout and a bounded
-number of retries, so an unreachable provider is a quick 502, never a hung worker. Once a
-call found Stripe unavailable, the rest of the request (or CLI command) does not ask it
-again: one request waits out one timeout at most, not one per call it would make.
-"""
+"""Stripe, through the official SDK: the only code that calls it (docs/design.md, "Stripe")."""
 
 import logging
 from contextlib import contextmanager
@@ -23,8 +16,6 @@ UNTOLD_DECLINES = {"fraudulent", "lost_card", "stolen_card", "pickup_card", "mer
 
 
 class CardDeclined(ApiError):
-    """402 with the customer-facing message and Stripe's `declineCode`."""
-
     status_code, message, code = 402, "Your card was declined.", "card_declined"
 
     def __init__(self, message=None, decline_code=None):
@@ -63,8 +54,7 @@ def client():
 
 @contextmanager
 def calling_stripe():
-    """Turn the SDK's errors into the API's: 402 declined, 400 refused, 502 unavailable
-    (and then at once for the rest of the app context: `g.stripe_unavailable`)."""
+    """Turn the SDK's errors into the API's: 402, 400, 502 (then at once for the rest of the app context)."""
     if g.get("stripe_unavailable"):
         raise ProviderUnavailable()
     try:
@@ -84,8 +74,7 @@ def calling_stripe():
 
 
 def declined(error):
-    """The 402 for a card error: Stripe's customer-facing message and decline code, except
-    for the codes Stripe says not to tell (logged, answered as a generic decline)."""
+    """The 402 for a card error; codes Stripe says never to tell are logged and answered `generic_decline`."""
     decline_code = getattr(error.error, "decline_code", None) or error.code
     if decline_code in UNTOLD_DECLINES:
         log.warning("card declined: %s (answered as generic_decline)", decline_code)
@@ -94,8 +83,7 @@ def declined(error):
 
 
 def payment_method_for(token):
-    """A PaymentMethod id for what the frontend sent: `pm_...` as is, a legacy `tok_...` card
-    token turned into a PaymentMethod first (PaymentIntents take PaymentMethods)."""
+    """A PaymentMethod id: `pm_...` as is, a legacy `tok_...` card token turned into one first."""
     if not token.startswith("tok_"):
         return token
     with calling_stripe():
@@ -135,8 +123,7 @@ CANCELLABLE = ("requires_payment_method", "requires_confirmation", "requires_act
 
 
 def cancel_intent(intent_id):
-    """Cancel an unfinished PaymentIntent; return it as it is after (it may have succeeded).
-    One Stripe call in the usual case; a second to see why, when Stripe refuses the cancel."""
+    """Cancel an unfinished PaymentIntent; return it as it is after (it may have succeeded)."""
     with calling_stripe():
         try:
             return client().payment_intents.cancel(intent_id)
@@ -156,11 +143,7 @@ def refund_intent(intent_id):
 
 def verified_event(payload, signature):
     """The Stripe event in a webhook request, once its signature checks out.
-
-    :raise InvalidWebhook: no secret configured, a bad signature, or not an event.
-    Each refusal is logged with its reason (never the secret): a wrong
-    `STRIPE_WEBHOOK_SECRET` otherwise shows only as every webhook answered 400.
-    """
+    :raise InvalidWebhook: no secret, a bad signature, or not an event (each logged with its reason)."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         log.error("Stripe webhook refused: no STRIPE_WEBHOOK_SECRET is set (the endpoint's signing secret, whsec_...)")
@@ -184,9 +167,7 @@ def verified_event(payload, signature):
 
 
 def is_an_event(payload):
-    """Whether a signed body has what the handlers read, as text every store can hold: an
-    event `id` and `type`, and `data.object` with an `id` (only the secret's holder can send
-    anything else, but a 500 would have Stripe retry it for days)."""
+    """Whether a signed body has what the handlers read: text `id`, `type` and `data.object.id`."""
     try:
         body = loads(payload)
     except ValueError:  # json.JSONDecodeError: too deep, a lone surrogate, not UTF-8

@@ -1,5 +1,4 @@
-"""The `idempotency_keys` collection: a client's `Idempotency-Key`, its request's
-fingerprint and the reply kept for a retry."""
+"""The `idempotency_keys` collection: a client's key, its request's fingerprint and the reply kept."""
 
 from pymongo.errors import DuplicateKeyError
 
@@ -8,11 +7,8 @@ from ..errors import MAX_ATTEMPTS, KeptChanging
 
 
 def claim_key(key_id, fingerprint, *, now, keep_for):
-    """Claim an idempotency key for a request, dropping a claim older than `keep_for`.
-
-    :return: None when this call claimed it, else the stored record (maybe still running:
-        it then has no `status`).
-    """
+    """Claim the key for a request, dropping a claim older than `keep_for`. :return: None when this
+    call claimed it, else the stored record (without `status` while its request runs)."""
     keys = get_db().idempotency_keys
     keys.delete_one({"_id": key_id, "createdAt": {"$lte": now - keep_for}})
     for _ in range(MAX_ATTEMPTS):  # a stored record is deleted when its request fails: then claim it anew

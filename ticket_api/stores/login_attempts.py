@@ -7,14 +7,8 @@ from ..db import get_db
 
 
 def count_login_attempt(key, *, limit, window, now):
-    """Count a login attempt against `key` unless `limit` attempts already fall within
-    `window` before `now`; return the attempt's id (to `forget_login_attempt` it if it
-    succeeds), or None when the limit is reached.
-
-    One conditional write decides, so attempts sent all at once cannot pass the limit:
-    the document keeps the newest `limit` attempts, and the write matches only while the
-    oldest of them has left the window (or there are fewer).
-    """
+    """Count an attempt against `key` unless `limit` attempts fall within `window` already, in one
+    conditional write. :return: the attempt's id (to forget it on success), or None at the limit."""
     attempt = ObjectId()
     try:
         get_db().login_attempts.update_one(

@@ -18,13 +18,8 @@ def record(intent_id, *, ticket, amount, currency, status, now):
 
 
 def claim_refund(intent_id, *, now, stale_after):
-    """Claim the refund of this payment, once.
-
-    :return: "new" when this call claimed it first; "stale" when it took over a claim made
-        `stale_after` ago or more by a process that never finished (the refund may have been
-        made at Stripe: ask first); "done" when the refund was made and recorded (what came
-        after it, the ticket's status, may not have been); None when someone else holds it.
-    """
+    """Claim the refund of this payment, once. :return: "new" (claimed first), "stale" (taken over
+    from a dead process: ask Stripe first), "done" (made and recorded), or None (someone else's)."""
     payments = get_db().payments
     try:
         payments.update_one({"_id": intent_id, "refund": None},
@@ -61,7 +56,6 @@ def refund_done(intent_id, *, ticket_id, amount, currency, now):
 
 
 def mark_refunded_outside(intent_id, *, now):
-    """A refund made outside (in Stripe's dashboard)."""
     get_db().payments.update_one({"_id": intent_id}, {"$set": {"status": "refunded", "updatedAt": now}})
 
 

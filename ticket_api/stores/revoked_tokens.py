@@ -1,11 +1,10 @@
-"""The `revoked_tokens` collection: token ids revoked at logout, and per user the stamp of
-the password whose older access tokens are refused; each kept until it would expire."""
+"""The `revoked_tokens` collection: tokens revoked at logout, and per user the stamp of older passwords."""
 
 from ..db import get_db
 
 
 def revoke_token(token_id, *, expires_at):
-    """Refuse this token id from now on; the record lapses when the token would have expired."""
+    """Refuse this token id until it would have expired."""
     get_db().revoked_tokens.update_one({"_id": token_id}, {"$setOnInsert": {"expiresAt": expires_at}}, upsert=True)
 
 
@@ -14,11 +13,8 @@ def password_record_id(user_id):
 
 
 def revoke_tokens_of_older_passwords(user_id, *, password_stamp, expires_at):
-    """Refuse the user's access tokens issued under a password older than the one stamped
-    `password_stamp`, until `expires_at` (when the last of them has expired anyway).
-
-    `$max`: of two changes recorded out of order, the newer one stays.
-    """
+    """Refuse the user's access tokens of passwords older than `password_stamp`, until `expires_at`
+    (`$max`: of two changes recorded out of order, the newer stays)."""
     get_db().revoked_tokens.update_one(
         {"_id": password_record_id(user_id)},
         {"$max": {"passwordStamp": password_stamp, "expiresAt": expires_at}},
@@ -27,8 +23,7 @@ def revoke_tokens_of_older_passwords(user_id, *, password_stamp, expires_at):
 
 
 def revocations(token_id, user_id):
-    """What is revoked of a token, in one read: `(token revoked, the stamp of the user's
-    current password when access tokens of older ones are refused, else None)`."""
+    """`(token revoked, the user's current password stamp if older ones are refused, else None)`, in one read."""
     token_revoked, password_stamp = False, None
     ids = [token_id, password_record_id(user_id)]
     for record in get_db().revoked_tokens.find({"_id": {"$in": ids}}):

@@ -1,10 +1,8 @@
-"""The `tickets` collection. Every change of a ticket's status is one conditional
-`update_one` keyed by `_id` whose filter names the status it changes from: of any number
-of processes trying the same change, exactly one matches.
-"""
+"""The `tickets` collection; each status change is one conditional write (docs/design.md, "A ticket's status")."""
 
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from ..db import get_db
 from ..errors import MAX_ATTEMPTS, KeptChanging
@@ -13,9 +11,28 @@ from ..errors import MAX_ATTEMPTS, KeptChanging
 # bits, never derived from the ticket's `_id`. Unique by index.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 CODE_LENGTH = 27
-STATUSES = ("pending", "confirmed", "expired", "cancelled", "refunded")
-HOLDING = ("pending", "confirmed")
-PAID = ("confirmed", "refunded")  # tickets whose money was taken (a refunded one's given back since)
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # seats held until `expiresAt`, for a payment
+    CONFIRMED = "confirmed"  # paid, free or sold at the box office: it admits at the door
+    EXPIRED = "expired"  # the hold lapsed
+    CANCELLED = "cancelled"  # given back unpaid (a hold, or no card paid), or its event cancelled
+    REFUNDED = "refunded"  # its money went back
+
+
+# Every change of a ticket's status there is (README, "A ticket's life"); `leaving` holds each
+# write of this module to it.
+TRANSITIONS = {
+    Status.PENDING: {Status.CONFIRMED, Status.EXPIRED, Status.CANCELLED, Status.REFUNDED},
+    Status.CONFIRMED: {Status.CANCELLED, Status.REFUNDED},
+    Status.EXPIRED: {Status.CONFIRMED, Status.REFUNDED},
+    Status.CANCELLED: {Status.REFUNDED},
+    Status.REFUNDED: set(),
+}
+STATUSES = tuple(Status)
+HOLDING = (Status.PENDING, Status.CONFIRMED)  # they hold seats
+PAID = (Status.CONFIRMED, Status.REFUNDED)  # tickets whose money was taken (a refunded one's given back since)
 # A hold is not released while a charge for it may still be running: longer than any Stripe
 # call lasts (timeout x (retries + 1)), short enough that a crashed charge frees the seats.
 CHARGE_GRACE = timedelta(minutes=2)
@@ -26,12 +43,18 @@ WITH_EVENT = [
 ]
 
 
+def leaving(status, to):
+    """`status`, for the filter of a write changing a ticket from it to `to`; :raise ValueError: no such change."""
+    if to not in TRANSITIONS[status]:
+        raise ValueError(f"a ticket never goes from {status} to {to}")
+    return status
+
+
 def new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def insert(ticket):
-    """Store a new ticket with its door code (shown once it is confirmed); return it stored."""
     stored = {**ticket, "code": new_code()}
     get_db().tickets.insert_one(stored)
     return stored
@@ -56,23 +79,16 @@ def get(ticket_id):
 
 
 def get_with_event(ticket_id):
-    """The ticket with its event, or None."""
     found = list(get_db().tickets.aggregate([{"$match": {"_id": ticket_id}}, *WITH_EVENT]))
     return found[0] if found else None
 
 
 def get_by_code(code):
-    """The ticket with this door code, or None."""
     return get_db().tickets.find_one({"code": code})
 
 
 def check_in(ticket_id, *, by, scan_id, now):
-    """confirmed and not checked in -> checked in (`checkedInAt`), by the account `by`'s
-    scan `scan_id` (the scanner's id for it, or None).
-
-    :return: whether this call checked it in: of any number of scanners reading the same
-        code at once, exactly one does.
-    """
+    """confirmed, not in -> checked in by `by`'s scan `scan_id`. :return: whether this call did (one racer does)."""
     return get_db().tickets.update_one(
         admitting(ticket_id, now),
         {"$set": {"checkedInAt": now, "checkedInBy": by, "scanId": scan_id, "updatedAt": now}, "$inc": {"__v": 1}},
@@ -80,13 +96,8 @@ def check_in(ticket_id, *, by, scan_id, now):
 
 
 def claim_give_back(ticket_id, *, now):
-    """Mark a confirmed ticket as being given back by its holder (`givingBackSince`), only
-    while it is not checked in: from then on no scan admits it (`check_in`), until the
-    claim is dropped or outlives `CHARGE_GRACE` (its process died). So a holder's refund
-    and a scan at the door cannot both happen.
-
-    :return: whether this call claimed it.
-    """
+    """Claim a confirmed, unscanned ticket for its holder's give-back: no scan admits it until dropped
+    or older than `CHARGE_GRACE` (docs/design.md, "Giving tickets back"). :return: whether claimed."""
     claimed = get_db().tickets.update_one(admitting(ticket_id, now), {"$set": {"givingBackSince": now}})
     return claimed.modified_count == 1
 
@@ -96,23 +107,20 @@ def drop_give_back(ticket_id):
 
 
 def being_given_back(ticket, *, now):
-    """Whether the ticket, as read, is claimed by its holder's give-back (`claim_give_back`)."""
+    """Whether the ticket, as read, is claimed by its holder's give-back."""
     since = ticket.get("givingBackSince")
     return since is not None and since > now - CHARGE_GRACE
 
 
 def admitting(ticket_id, now):
-    """The filter of the ticket while a scan would admit it: confirmed, not checked in, and
-    no give-back claim, or one so old its process died (`$not` matches a missing field too).
-    Checking in and a holder's claim to give it back both need it: one of them wins."""
-    return {"_id": ticket_id, "status": "confirmed", "checkedInAt": None,
+    """The filter of the ticket while a scan would admit it: confirmed, not in, no live give-back claim."""
+    return {"_id": ticket_id, "status": Status.CONFIRMED, "checkedInAt": None,
             "givingBackSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
 def seats_at_the_door(event_id):
-    """{"expected": the seats of the event's confirmed tickets, "admitted": those of them checked in}."""
     pipeline = [
-        {"$match": {"event": event_id, "status": "confirmed"}},
+        {"$match": {"event": event_id, "status": Status.CONFIRMED}},
         {"$group": {"_id": None, "expected": {"$sum": "$quantity"},
                     "admitted": {"$sum": {"$cond": [{"$gt": ["$checkedInAt", None]}, "$quantity", 0]}}}},
     ]
@@ -125,8 +133,7 @@ def get_by_intent(intent_id):
 
 
 def list_for_user(user_id, *, page=None, limit=None):
-    """The user's tickets, newest first, each with its event, in one aggregation: every
-    one, or the page `page` (1-based) of `limit`."""
+    """The user's tickets with their events, newest first: all, or page `page` (1-based) of `limit`."""
     paging = [] if page is None else [{"$skip": (page - 1) * limit}, {"$limit": limit}]
     pipeline = [{"$match": {"user": user_id}}, {"$sort": {"createdAt": -1, "_id": -1}}, *paging, *WITH_EVENT]
     return list(get_db().tickets.aggregate(pipeline))
@@ -137,7 +144,6 @@ def count_for_user(user_id):
 
 
 def list_page(*, page, limit):
-    """One page of all tickets, newest first, each with its event, and the total."""
     tickets = get_db().tickets
     pipeline = [
         {"$sort": {"createdAt": -1, "_id": -1}},
@@ -149,13 +155,8 @@ def list_page(*, page, limit):
 
 
 def list_for_event(event, *, status=None, page=None, limit=None):
-    """The event's tickets (of one status, or all), newest first, each with its `holder`
-    and `event` (the one given): every one, or the page `page` (1-based) of `limit`.
-
-    The holder is the ticket's user (`_id`, `username`, `email`), looked up in the same
-    aggregation; a ticket with no user (a walk-in's) shows the `holder` stored on it; a
-    ticket whose user was deleted shows none.
-    """
+    """The event's tickets (of one status, or all), newest first, each with `event` and `holder`: its
+    user's account, a walk-in's stored holder, or none (user deleted). Paged as `list_for_user`."""
     paging = [] if page is None else [{"$skip": (page - 1) * limit}, {"$limit": limit}]
     pipeline = [
         {"$match": of_event(event["_id"], status)},
@@ -174,20 +175,12 @@ def count_for_event(event_id, *, status=None):
 
 
 def of_event(event_id, status):
-    """The filter of an event's tickets, of one status or all: exactly the fields of
-    `by_event` or `event_status` (query shapes, `db.py`)."""
+    """The filter of an event's tickets: exactly an index's fields (docs/design.md, "Query shapes")."""
     return {"event": event_id} if status is None else {"event": event_id, "status": status}
 
 
 def summary(event):
-    """The event's seats and money, from its tickets, in one aggregation (by status).
-
-    Seats: `held` by pending tickets, `sold` (confirmed), `available` (never below 0),
-    `checkedIn` (of tickets scanned at the door, whatever became of them since). Tickets
-    per status, every status present. Money, in minor units: `gross` is what paid
-    tickets brought in (confirmed and refunded ones), `refunded` what went back (refunded
-    tickets in full, and what was refunded of confirmed ones in Stripe's dashboard).
-    """
+    """The event's seats, tickets per status and money (`EventSummarySchema` says each), in one aggregation."""
     pipeline = [
         {"$match": {"event": event["_id"]}},
         {"$group": {
@@ -202,9 +195,9 @@ def summary(event):
     empty = {"tickets": 0, "seats": 0, "amount": 0, "refundedAmount": 0, "checkedIn": 0}
     by_status = {status: empty for status in STATUSES}
     by_status.update({row["_id"]: row for row in get_db().tickets.aggregate(pipeline)})
-    held, sold = by_status["pending"]["seats"], by_status["confirmed"]["seats"]
+    held, sold = by_status[Status.PENDING]["seats"], by_status[Status.CONFIRMED]["seats"]
     gross = sum(by_status[status]["amount"] for status in PAID)
-    refunded = by_status["refunded"]["amount"] + by_status["confirmed"]["refundedAmount"]
+    refunded = by_status[Status.REFUNDED]["amount"] + by_status[Status.CONFIRMED]["refundedAmount"]
     return {
         "capacity": event["capacity"],
         "held": held,
@@ -217,7 +210,6 @@ def summary(event):
 
 
 def holding_for_event(event_id):
-    """The event's pending and confirmed tickets."""
     return list(get_db().tickets.find(holding_of(event_id)))
 
 
@@ -226,19 +218,17 @@ def count_holding_for_event(event_id):
 
 
 def holding_of(event_id):
-    """The filter of an event's pending and confirmed tickets (index `event_status`)."""
     return {"event": event_id, "status": {"$in": list(HOLDING)}}
 
 
 def not_charging(now):
-    """No charge in flight, or one started so long ago that it cannot be running any more
-    (`$not` matches a missing `chargingSince` too; not an `$or`: query shapes, `db.py`)."""
+    """No charge in flight, or one too old to be running (`$not` also matches a missing field)."""
     return {"chargingSince": {"$not": {"$gt": now - CHARGE_GRACE}}}
 
 
 def lapsed_holds(*, now, event_id=None):
     """Pending tickets whose hold lapsed (of one event, or of all), a batch at a time."""
-    lapsed = {"status": "pending", "expiresAt": {"$lte": now}}  # exactly an index's fields: query shapes, `db.py`
+    lapsed = {"status": Status.PENDING, "expiresAt": {"$lte": now}}  # exactly an index's fields (query shapes)
     if event_id is not None:
         lapsed = {"event": event_id, **lapsed}
     projection = {"event": 1, "user": 1, "quantity": 1, "paymentIntent": 1}
@@ -246,63 +236,53 @@ def lapsed_holds(*, now, event_id=None):
 
 
 def expire(ticket, *, now):
-    """pending -> expired, if the ticket is still as found and not being charged. Its
-    PaymentIntent, if any, is recorded in the same write as one to cancel (`unsettledIntent`),
-    so no released hold can be charged unnoticed, whatever fails after.
-
-    :return: whether this call expired it (exactly one of any number of callers does).
-    """
-    return end_hold(ticket, "expired", now=now)
+    """pending -> expired, if unchanged and not being charged; its PaymentIntent is recorded to
+    cancel in the same write (`unsettledIntent`). :return: whether this call expired it."""
+    return end_hold(ticket, Status.EXPIRED, now=now)
 
 
 def cancel_hold(ticket, *, now):
     """pending -> cancelled, given up by its owner (or staff), as `expire` does it."""
-    return end_hold(ticket, "cancelled", now=now)
+    return end_hold(ticket, Status.CANCELLED, now=now)
 
 
 def end_hold(ticket, status, *, now):
     intent = {"unsettledIntent": ticket["paymentIntent"]} if ticket.get("paymentIntent") else {}
     return get_db().tickets.update_one(
-        {"_id": ticket["_id"], "status": "pending", "paymentIntent": ticket.get("paymentIntent"),
+        {"_id": ticket["_id"], "status": leaving(Status.PENDING, status), "paymentIntent": ticket.get("paymentIntent"),
          **not_charging(now)},
         {"$set": {"status": status, "updatedAt": now, **intent}, "$inc": {"__v": 1}},
     ).modified_count == 1
 
 
 def cancel_unpaid(ticket_id, *, now, unless_checked_in=False):
-    """confirmed -> cancelled, for a ticket no card paid for (free, cash, comp); with
-    `unless_checked_in` (its holder giving it back), only if not scanned at the door.
-
-    :return: whether this call cancelled it (exactly one of any number of callers does).
-    """
+    """confirmed -> cancelled, for a ticket no card paid for; `unless_checked_in`: only if not
+    scanned. :return: whether this call cancelled it."""
     not_in = {"checkedInAt": None} if unless_checked_in else {}
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": "confirmed", "paymentIntent": None, **not_in},
-        {"$set": {"status": "cancelled", "updatedAt": now}, "$inc": {"__v": 1}},
+        {"_id": ticket_id, "status": leaving(Status.CONFIRMED, Status.CANCELLED), "paymentIntent": None, **not_in},
+        {"$set": {"status": Status.CANCELLED, "updatedAt": now}, "$inc": {"__v": 1}},
     ).modified_count == 1
 
 
 def unsettled_intents(limit=0):
-    """Released holds whose PaymentIntent is still to be cancelled (0: all of them)."""
+    """Released holds whose PaymentIntent is still to cancel (`limit` 0: all)."""
     found = get_db().tickets.find({"unsettledIntent": {"$gt": ""}}, {"unsettledIntent": 1})
     return list(found.limit(limit))
 
 
 def charges_left(*, now):
-    """Pending tickets whose charge was marked started longer than `CHARGE_GRACE` ago: the
-    request making it died (no Stripe call lasts that long)."""
-    left = {"status": "pending", "chargingSince": {"$lte": now - CHARGE_GRACE}}  # exactly an index's fields
+    """Pending tickets whose charge was marked started over `CHARGE_GRACE` ago: its request died."""
+    left = {"status": Status.PENDING, "chargingSince": {"$lte": now - CHARGE_GRACE}}  # exactly an index's fields
     return list(get_db().tickets.find(left, {"paymentIntent": 1}))
 
 
 def intent_settled(ticket_id, intent_id):
-    """The released hold's PaymentIntent is cancelled, or its payment settled."""
     get_db().tickets.update_one({"_id": ticket_id, "unsettledIntent": intent_id}, {"$unset": {"unsettledIntent": ""}})
 
 
 def claim_stripe_check(ticket_id, *, now, every):
-    """Whether this request may ask Stripe about the ticket's payment: at most once `every`
-    (a timedelta) per ticket, whoever polls. One conditional update decides."""
+    """Whether this request may ask Stripe about the ticket's payment: at most once `every` per ticket."""
     return get_db().tickets.update_one(
         {"_id": ticket_id, "stripeCheckedAt": {"$not": {"$gt": now - every}}}, {"$set": {"stripeCheckedAt": now}}
     ).modified_count == 1
@@ -310,20 +290,15 @@ def claim_stripe_check(ticket_id, *, now, every):
 
 def next_lapse():
     """When the earliest pending hold lapses (None when none is pending)."""
-    ticket = get_db().tickets.find_one({"status": "pending"}, {"expiresAt": 1}, sort=[("expiresAt", 1)])
+    ticket = get_db().tickets.find_one({"status": Status.PENDING}, {"expiresAt": 1}, sort=[("expiresAt", 1)])
     return ticket["expiresAt"] if ticket else None
 
 
 def claim_for_charge(ticket_id, user_id, amount, *, now):
-    """Mark a charge of `amount` as started on the user's pending, unexpired ticket of that
-    amount, if none is running.
-
-    Only one request can hold the claim; while it does, the hold cannot lapse. The update
-    alone decides who holds it; the ticket is then read by `_id`.
-    :return: the ticket with the claim, or None (the caller reads the ticket to say why).
-    """
+    """Claim a charge of `amount` on the user's pending, unexpired ticket, if none is running
+    (docs/design.md, "Charges and holds"). :return: the claimed ticket, or None."""
     claimed = get_db().tickets.update_one(
-        {"_id": ticket_id, "user": user_id, "amount": amount, "status": "pending", "expiresAt": {"$gt": now},
+        {"_id": ticket_id, "user": user_id, "amount": amount, "status": Status.PENDING, "expiresAt": {"$gt": now},
          **not_charging(now)},
         {"$set": {"chargingSince": now, "updatedAt": now}, "$inc": {"paymentAttempt": 1, "__v": 1}},
     ).modified_count
@@ -339,7 +314,7 @@ def end_charge(ticket_id, *, now, error=None):
 
 
 def drop_charge_claim(ticket_id, *, now):
-    """The charge claimed is not made after all (nothing was tried)."""
+    """The charge claimed is not made after all."""
     get_db().tickets.update_one(
         {"_id": ticket_id}, {"$unset": {"chargingSince": ""}, "$inc": {"__v": 1}, "$set": {"updatedAt": now}}
     )
@@ -351,32 +326,28 @@ def set_intent(ticket_id, intent_id, *, now):
     )
 
 
-def confirm_paid(ticket_id, intent_id, *, now, from_status="pending"):
-    """pending (or expired, after seats were re-taken) -> confirmed, for this payment only.
-
-    :return: whether this call confirmed it (False: it was no longer in `from_status`).
-    """
+def confirm_paid(ticket_id, intent_id, *, now, from_status=Status.PENDING):
+    """`from_status` -> confirmed, for this payment only. :return: whether this call confirmed it."""
     return get_db().tickets.update_one(
-        {"_id": ticket_id, "status": from_status, "paymentIntent": {"$in": [None, intent_id]}},
-        {"$set": {"status": "confirmed", "paidWith": "card", "paymentIntent": intent_id, "expiresAt": None,
+        {"_id": ticket_id, "status": leaving(from_status, Status.CONFIRMED),
+         "paymentIntent": {"$in": [None, intent_id]}},
+        {"$set": {"status": Status.CONFIRMED, "paidWith": "card", "paymentIntent": intent_id, "expiresAt": None,
                   "lastPaymentError": None, "updatedAt": now},
          "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
     ).modified_count == 1
 
 
 def mark_refunded(ticket_id, *, now, statuses):
-    """The ticket's money went back: `refunded`, from any of `statuses`.
-
-    :return: the ticket as it was before (its status says whether it held seats), or
-        None when it was in none of `statuses`.
-    """
+    """Any of `statuses` -> refunded, only if unchanged since read.
+    :return: the ticket as it was before (its status says whether it held seats), or None."""
     for _ in range(MAX_ATTEMPTS):
         ticket = get(ticket_id)
         if ticket is None or ticket["status"] not in statuses:
             return None
         changed = get_db().tickets.update_one(  # only if unchanged since read: then its status is the one to undo
-            {"_id": ticket_id, "__v": ticket["__v"]},
-            {"$set": {"status": "refunded", "updatedAt": now}, "$unset": {"chargingSince": ""}, "$inc": {"__v": 1}},
+            {"_id": ticket_id, "status": leaving(ticket["status"], Status.REFUNDED), "__v": ticket["__v"]},
+            {"$set": {"status": Status.REFUNDED, "updatedAt": now}, "$unset": {"chargingSince": ""},
+             "$inc": {"__v": 1}},
         ).modified_count
         if changed:
             return ticket
@@ -384,8 +355,7 @@ def mark_refunded(ticket_id, *, now, statuses):
 
 
 def record_refunded_amount(ticket_id, amount, *, now):
-    """What Stripe says was refunded of the ticket's payment; never lowered (reports may
-    arrive out of order)."""
+    """What Stripe says was refunded of the ticket's payment; never lowered (reports come out of order)."""
     get_db().tickets.update_one(
         {"_id": ticket_id, "refundedAmount": {"$not": {"$gte": amount}}},
         {"$set": {"refundedAmount": amount, "updatedAt": now}, "$inc": {"__v": 1}},
@@ -393,7 +363,7 @@ def record_refunded_amount(ticket_id, amount, *, now):
 
 
 def seats_held_by_event():
-    """{event id: seats its pending and confirmed tickets hold}, for `reconcile`."""
+    """{event id: seats its pending and confirmed tickets hold}."""
     pipeline = [
         {"$match": {"status": {"$in": list(HOLDING)}}},
         {"$group": {"_id": "$event", "seats": {"$sum": "$quantity"}}},
@@ -402,7 +372,7 @@ def seats_held_by_event():
 
 
 def seats_held_by_user():
-    """{(event id, user id): seats their pending and confirmed tickets hold}, for `reconcile`."""
+    """{(event id, user id): seats their pending and confirmed tickets hold}."""
     pipeline = [
         {"$match": {"status": {"$in": list(HOLDING)}}},
         {"$group": {"_id": {"event": "$event", "user": "$user"}, "seats": {"$sum": "$quantity"}}},

@@ -24,11 +24,7 @@ class UserGone(ApiError):
 
 
 def create(*, username, email, password_hash, now, role=USER):
-    """Store a new user and return it.
-
-    :raise UserExists: the email or username is taken (the unique indexes decide, so
-        racing signups cannot both win).
-    """
+    """Store a new user and return it. :raise UserExists: the email or username is taken (unique indexes)."""
     user = {
         "username": username,
         "email": email,
@@ -71,12 +67,8 @@ def set_role(email, role, *, now):
 
 
 def change_password(user_id, *, old_hash, new_hash, now):
-    """Replace the password hash `old_hash` of this user by `new_hash`, noting when
-    (`passwordChangedAt`); return whether it was done.
-
-    Conditional on the hash the current password was checked against: a change that
-    happened meanwhile (the password given is no longer the current one) makes this a no-op.
-    """
+    """Replace the hash `old_hash` by `new_hash`, noting `passwordChangedAt`. :return: whether done (not
+    when the password changed meanwhile)."""
     changed = get_db().users.update_one(
         {"_id": user_id, "passwordHash": old_hash},
         {"$set": {"passwordHash": new_hash, "passwordChangedAt": now, "updatedAt": now}, "$inc": {"__v": 1}},

@@ -5,9 +5,10 @@ from .. import security
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import Blueprint, limiter
-from ..sales import cancellation, checkout, reservations, seats, settlement
+from ..sales import cancellation, checkout, reservations, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
-from ..stores import events, gateway, tickets
+from ..stores import gateway, tickets
+from ..stores.tickets import Status
 from . import qr
 from .schemas import TicketCreateSchema, TicketSchema
 
@@ -21,11 +22,7 @@ NOT_THE_CALLERS = "No such ticket of the caller's"
 @limiter.limit(lambda: current_app.config["RATELIMIT_RESERVE"], key_func=lambda: f"reserve:{get_jwt_identity()}")
 @bp.arguments(TicketCreateSchema)
 @bp.response(201, TicketSchema)
-@bp.raises(seats.EventStarted)
-@bp.raises(*security.TOKEN_REFUSALS)
-@bp.raises(events.EventNotFound)
-@bp.raises(seats.SoldOut, seats.SeatLimit, events.EventCancelled)
-@bp.raises(reservations.DoorStaffDoNotBuy)
+@bp.raises(*reservations.REFUSALS, *security.TOKEN_REFUSALS)
 @bp.error(429, "Too many requests (30 per 1 minute); try again later", "Too many reservations by this account")
 @bp.doc(operationId="createTicket", security=security.BEARER_AUTH)
 def reserve(fields):
@@ -56,8 +53,8 @@ def get_ticket(ticket_id):
     here after Stripe.js returns sees the truth without waiting for the webhook.
     """
     now = utcnow()
-    settlement.release_lapsed_holds(now=now)
-    return settlement.refresh(callers_ticket(ticket_id, security.current_user()), now=now)
+    settlement.before_a_read(now=now)
+    return checkout.refresh(callers_ticket(ticket_id, security.current_user()), now=now)
 
 
 @bp.route("/<objectid:ticket_id>/cancel", methods=["POST"])
@@ -67,7 +64,7 @@ def get_ticket(ticket_id):
 @bp.raises(checkout.TicketNotFound, description=NOT_THE_CALLERS)
 @bp.raises(cancellation.RefundNotAllowed, description="The holder, past the event's `refundDeadline`")
 @bp.raises(cancellation.CheckedIn, description="The holder, of a ticket used at the door")
-@bp.raises(cancellation.NotCancellable("refunded"), description="Cancelled, refunded or expired already")
+@bp.raises(cancellation.NotCancellable(Status.REFUNDED), description="Cancelled, refunded or expired already")
 @bp.raises(settlement.PaymentInProgress, cancellation.RefundInProgress)
 @bp.raises(gateway.ProviderUnavailable, description="Stripe could not refund: nothing changed, try again")
 @bp.doc(operationId="cancelTicket", security=security.BEARER_AUTH)
@@ -101,7 +98,7 @@ def ticket_qr(ticket_id):
     To its owner, door staff and admins.
     """
     ticket = callers_ticket(ticket_id, security.current_user(), staff=(security.ADMIN, security.DOOR))
-    if ticket["status"] != "confirmed" or not ticket.get("code"):
+    if ticket["status"] != Status.CONFIRMED or not ticket.get("code"):
         raise NotAdmissible()
     return Response(qr.svg(ticket["code"]), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
@@ -123,6 +120,6 @@ def callers_ticket(ticket_id, user, staff=(security.ADMIN,)):
 @bp.doc(operationId="listTickets", security=security.BEARER_AUTH)
 def list_tickets(query):
     """List every ticket, newest first (admins)."""
-    settlement.release_lapsed_holds(now=utcnow())
+    settlement.before_a_read(now=utcnow())
     page, total = tickets.list_page(**query)
     return page, 200, {"X-Total-Count": str(total)}

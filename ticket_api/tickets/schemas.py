@@ -1,11 +1,10 @@
-"""What holding seats accepts, and what a ticket shows: its event populated, its user as an
-id; for staff, also its holder."""
+"""What holding seats accepts, and what a ticket shows (its event populated; for staff, its holder)."""
 
 import marshmallow as ma
 
 from ..events.schemas import EventSchema
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, ReplySchema, Schema, StrictInteger, UtcDateTime
-from ..stores.tickets import STATUSES
+from ..stores.tickets import STATUSES, Status
 
 PAID_WITH = ("card", "cash", "comp", "free")
 MAX_QUANTITY = 10
@@ -21,9 +20,9 @@ def paid_with(ticket):
     """How the ticket was paid for (read so for tickets stored before `paidWith` was)."""
     if ticket.get("paidWith"):
         return ticket["paidWith"]
-    if ticket.get("status") in ("confirmed", "refunded") and ticket.get("paymentIntent"):
+    if ticket.get("status") in (Status.CONFIRMED, Status.REFUNDED) and ticket.get("paymentIntent"):
         return "card"
-    return "free" if ticket.get("status") == "confirmed" and ticket.get("amount") == 0 else None
+    return "free" if ticket.get("status") == Status.CONFIRMED and ticket.get("amount") == 0 else None
 
 
 class TicketSchema(DocumentSchema):
@@ -46,7 +45,7 @@ class TicketSchema(DocumentSchema):
     paidWith = ma.fields.Function(paid_with, metadata={"type": "string", "nullable": True, "enum": list(PAID_WITH),
                                                        "description": "How it was paid for; null until confirmed"})
     code = ma.fields.Function(
-        lambda ticket: ticket.get("code") if ticket.get("status") == "confirmed" else None,
+        lambda ticket: ticket.get("code") if ticket.get("status") == Status.CONFIRMED else None,
         metadata={"type": "string", "nullable": True, "example": "K7QX3MZ9R2HT5WNB8CDE4FGJ6PA",
                   "description": "The door code (also as `GET /tickets/<id>/qr.svg`), once confirmed"},
     )
@@ -68,8 +67,7 @@ class HolderSchema(ReplySchema):
 
 
 class TicketWithHolderSchema(TicketSchema):
-    """A ticket as staff see it in an event's list: with its holder (null when its user
-    was deleted)."""
+    """A ticket as staff see it in an event's list: with its holder (null when its user was deleted)."""
 
     holder = ma.fields.Nested(HolderSchema, allow_none=True, dump_default=None)
 

@@ -1,7 +1,8 @@
 """Fixtures only (helpers are in `support.py`). A real database for every test: our own
-SecantusDB server (or `MONGODB_URI` when set), and a fresh, empty database on it for each
-test, dropped afterwards; a real Stripe stand-in over HTTP, emptied before each test; and
-the apps, built once for all the tests of the same settings (`support.SharedApps`)."""
+SecantusDB server (or `MONGODB_URI` when set), and a database on it of the test's own,
+holding no document (`support.Databases`); a real Stripe stand-in over HTTP, emptied
+before each test; and the apps, built once for the tests of the same settings and set to
+each in turn (`support.SharedApps`)."""
 
 import os
 import socket
@@ -69,9 +70,9 @@ def stand_in_config():
 @pytest.fixture
 def settings(mongodb_uri, stripe_standin, stand_in_config, databases, tmp_path):
     """The settings of the test apps: a module may override this fixture, and
-    `make_app(**overrides)` changes some for one app. A database of the test's own, of
-    no document (`support.Databases`); and the stand-in emptied first: a Stripe account of the test's own
-    (every list of it, such as `support.intents_for`, is as long as the test made it)."""
+    `make_app(**overrides)` changes some for one app. A database of the test's own, holding
+    no document; and the stand-in emptied first, a Stripe account of the test's own (every
+    list of it, such as `support.intents_for`, is as long as the test made it)."""
     stand_in_config.delete(f"{stripe_standin.url}/_config/data", timeout=10).raise_for_status()
     database = databases.take()
     yield {

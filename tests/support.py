@@ -366,7 +366,8 @@ class SharedApps:
             for app in apps:
                 close(app)
         self.idle.clear()
-        self.drop_storage(limiter._storage)
+        if limiter._storage is not None and limiter._storage._storage is not None:  # kept while the limiter is off
+            limiter._storage._storage.close()
 
 
 def command_listeners(settings):

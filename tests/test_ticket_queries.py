@@ -51,3 +51,17 @@ def commands_of_a_win_then_a_sold_out(worker, log, auth, events):
 
     won = commands_for_reservation(201)
     return won, commands_for_reservation(409)
+
+
+def test_a_sold_out_answer_soon_after_another_reads_no_event(counted, auth, events):
+    """The event read for a "sold out" serves the next ones for half a second (`events.recent`)."""
+    counted_client, log = counted
+    event = events.create(capacity=1, price=0)
+    headers = auth.user_headers()
+    assert reserve(counted_client, auth.user_headers(), event).status_code == 201
+    assert reserve(counted_client, headers, event).status_code == 409
+
+    log.sent.clear()
+    assert reserve(counted_client, headers, event).status_code == 409
+
+    assert log.sent == [("find", "revoked_tokens"), ("find", "tickets")]

@@ -5,6 +5,7 @@ import pytest
 
 from support import PASSWORD, bearer, db_id, reserve, seats_taken, stored
 from ticket_api.events import listing
+from ticket_api.stores import events as event_store
 
 
 @pytest.fixture
@@ -83,3 +84,30 @@ def test_a_page_showing_sold_out_never_refuses_a_seat_that_came_back(client, oth
     assert sold.status_code == 201
     assert stored(database, sold.json)["event"] == db_id(event)
     assert seats_taken(database, event) == 1
+
+
+def test_a_sold_out_answer_is_decided_on_a_read_at_most_half_a_second_old(client, other, auth, events, monkeypatch):
+    """`events.recent`: a worker decides "sold out" on the event as it read it lately; a seat
+    given back on another worker is sold by it once that read is `RECENT_FOR` old."""
+    event = events.create(capacity=1, price=0)
+    holder = auth.user_headers()
+    ticket = reserve(client, holder, event).json
+    assert reserve(other, auth.user_headers(), event).json["code"] == "sold_out"  # read by `other`
+    assert client.post(f"/tickets/{ticket['_id']}/cancel", headers=holder).status_code == 200
+
+    monkeypatch.setattr(event_store, "RECENT_FOR", 60)
+    assert reserve(other, auth.user_headers(), event).json["code"] == "sold_out"
+    monkeypatch.setattr(event_store, "RECENT_FOR", 0)
+    assert reserve(other, auth.user_headers(), event).status_code == 201
+
+
+def test_a_seat_given_back_on_a_worker_is_sold_by_it_at_once(client, other, auth, events, monkeypatch):
+    """A worker's own write drops what it read of the event (`events.written`)."""
+    monkeypatch.setattr(event_store, "RECENT_FOR", 60)
+    event = events.create(capacity=1, price=0)
+    holder = auth.user_headers()
+    ticket = reserve(other, holder, event).json
+    assert reserve(client, auth.user_headers(), event).json["code"] == "sold_out"  # read by `client`'s worker
+    assert client.post(f"/tickets/{ticket['_id']}/cancel", headers=holder).status_code == 200
+
+    assert reserve(client, auth.user_headers(), event).status_code == 201

@@ -18,10 +18,12 @@ class SeatLimit(ApiError):
 
 
 def take(event_id, quantity, *, now, after_start=False):
-    """Take the seats in one conditional update of the event (re-read when it changed), releasing lapsed
-    holds when too few are left (docs/design.md, "Seats"). :return: the event with the seats taken.
+    """Take the seats in one conditional update of the event, decided first on the event as
+    this worker read it lately (`events.recent`), re-read when the update missed; lapsed
+    holds are released when too few are left (docs/design.md, "Seats").
+    :return: the event with the seats taken.
     :raise EventNotFound, EventCancelled, EventStarted, SoldOut: why they could not be taken."""
-    event = events.get(event_id)
+    event = events.recent(event_id)
     for _ in range(MAX_ATTEMPTS):
         if event is None:
             raise events.EventNotFound()

@@ -1,8 +1,10 @@
-"""The `events` collection: the only code that reads or writes it (docs/design.md, "Seats"). Each
-write bumps this worker's `generation()`, which its cached pages are keyed by."""
+"""The `events` collection: the only code that reads or writes it (docs/design.md, "Seats").
+Each write of this worker bumps its `generation()`, which its cached pages are keyed by, and
+drops the event from what it read lately (`recent`)."""
 
 import logging
 import threading
+import time
 
 from flask import current_app
 
@@ -41,26 +43,52 @@ class RefundDeadlineAfterDate(ApiError):
         return {**super().body(), "errors": {"json": {"refundDeadline": [self.REASON]}}}
 
 
-class Generation:
-    """A number this worker changes at each of its own writes to events."""
+RECENT_FOR = 0.5  # seconds: a "sold out" decided on an event read by this worker is at most this old
+
+
+class Kept:
+    """What this worker keeps of events: `generation`, bumped by each of its writes, and
+    the events it `read` lately, by id: `(event, when)`."""
 
     def __init__(self):
-        self.value, self.lock = 0, threading.Lock()
+        self.generation, self.read, self.lock = 0, {}, threading.Lock()
 
-    def bump(self):
-        with self.lock:
-            self.value += 1
+
+def kept():
+    return current_app.extensions.setdefault("events_of_worker", Kept())
 
 
 def generation():
     """Changes whenever this worker writes an event: what it built from events before is stale."""
-    return current_app.extensions.setdefault("events_generation", Generation()).value
+    return kept().generation
 
 
-def written(result=None):
-    """After a write: this worker's pages built from events are stale. Returns `result`."""
-    current_app.extensions.setdefault("events_generation", Generation()).bump()
+def written(event_id=None, result=None):
+    """After a write of the event (None: of any): what this worker built from events is
+    stale. Returns `result`."""
+    worker = kept()
+    with worker.lock:
+        worker.generation += 1
+        if event_id is None:
+            worker.read.clear()
+        else:
+            worker.read.pop(event_id, None)
     return result
+
+
+def recent(event_id):
+    """The event as this worker read it less than `RECENT_FOR` ago and has not written it
+    since, else as stored now: a guess, which a seat update's filter checks."""
+    worker = kept()
+    found = worker.read.get(event_id)
+    if found is not None and time.monotonic() - found[1] < RECENT_FOR:
+        return found[0]
+    before = worker.generation
+    event = get(event_id)
+    with worker.lock:
+        if event is not None and worker.generation == before:  # no write of this worker in between
+            worker.read[event_id] = (event, time.monotonic())
+    return event
 
 
 def max_per_user(event):
@@ -84,7 +112,7 @@ def create(*, default_currency, now, **fields):
         "__v": 0,
     }
     get_db().events.insert_one(event)
-    return written(event)
+    return written(event["_id"], event)
 
 
 def get(event_id):
@@ -121,13 +149,13 @@ def edit(event_id, changes, *, now, approve=None):
         done = get_db().events.update_one(
             {"_id": event_id, **unchanged}, {"$set": {**changes, "updatedAt": now}, "$inc": {"__v": 1}})
         if done.modified_count:
-            return written(get(event_id))
+            return written(event_id, get(event_id))
     raise KeptChanging(f"event {event_id}: not edited after {MAX_ATTEMPTS} attempts")
 
 
 def mark_cancelled(event_id, *, now, reason=None):
     """scheduled -> cancelled, keeping when and why. :return: whether this call cancelled it."""
-    return written(get_db().events.update_one(
+    return written(event_id, get_db().events.update_one(
         {"_id": event_id, **NOT_CANCELLED},
         {"$set": {"status": CANCELLED, "cancelledAt": now, "cancelReason": reason, "updatedAt": now},
          "$inc": {"__v": 1}},
@@ -152,14 +180,14 @@ def take_seats(event, quantity, *, now, after_start=False):
          "seatsTaken": {"$lte": capacity - quantity}, "price": event["price"], "currency": event["currency"]},
         {"$inc": {"seatsTaken": quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count
-    if not written(taken):
+    if not written(event["_id"], taken):
         return None
     return {**event, "seatsTaken": event["seatsTaken"] + quantity, "__v": event["__v"] + 1, "updatedAt": now}
 
 
 def give_back_seats(event_id, quantity, *, now):
     """Return seats to an event; never below zero (a drifted counter, which `reconcile` repairs)."""
-    given_back = written(get_db().events.update_one(
+    given_back = written(event_id, get_db().events.update_one(
         {"_id": event_id, "seatsTaken": {"$gte": quantity}},
         {"$inc": {"seatsTaken": -quantity, "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count)
@@ -174,7 +202,7 @@ def seat_counters():
 
 def correct_seats(event, seats, *, now):
     """Set the counter of `event` (as read) to `seats` if it is unchanged since. :return: whether it was."""
-    return written(get_db().events.update_one(
+    return written(event["_id"], get_db().events.update_one(
         {"_id": event["_id"], "__v": event["__v"]},
         {"$inc": {"seatsTaken": seats - event["seatsTaken"], "__v": 1}, "$set": {"updatedAt": now}},
     ).modified_count == 1)

@@ -71,7 +71,8 @@ def test_a_pending_hold_has_no_qr(client, buyer, held):
     response = qr(client, buyer, held)
 
     assert response.status_code == 409
-    assert response.json == {"message": "This ticket has no door code: it is not confirmed", "code": "not_admissible"}
+    assert response.json == {"message": "This ticket does not admit anyone: it is pending", "code": "not_admissible",
+                             "status": "pending"}
 
 
 def test_a_ticket_given_back_has_no_qr(client, buyer, events):

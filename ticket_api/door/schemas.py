@@ -2,9 +2,8 @@
 
 import marshmallow as ma
 
-from ..errors import ErrorSchema
 from ..schemas import ObjectIdField, ReplySchema, Schema, UtcDateTime
-from ..tickets.schemas import HolderSchema
+from ..tickets.schemas import HolderSchema, NotAdmissibleSchema
 
 RESULTS = ["admitted", "already_checked_in", "not_admissible", "wrong_event", "unknown_code"]
 
@@ -39,11 +38,10 @@ class AdmissionSchema(ReplySchema):
     checkedInAt = UtcDateTime()
 
 
-class RefusalSchema(ErrorSchema):
+class RefusalSchema(NotAdmissibleSchema):
     """A refused scan: the error body, with what the door needs to say why."""
 
     checkedInAt = UtcDateTime(metadata={"description": "`already_checked_in`: when it was"})
-    status = ma.fields.String(metadata={"description": "`not_admissible`: the ticket's status"})
 
 
 class ScanSchema(ReplySchema):

@@ -3,14 +3,13 @@ from flask_jwt_extended import get_jwt_identity, jwt_required
 
 from .. import security
 from ..db import utcnow
-from ..errors import ApiError
 from ..extensions import Blueprint, limiter
-from ..sales import cancellation, checkout, reservations, settlement
+from ..sales import cancellation, checkin, checkout, reservations, settlement
 from ..schemas import TOTAL_COUNT_HEADER, PageQuerySchema
 from ..stores import gateway, tickets
 from ..stores.tickets import Status
 from . import qr
-from .schemas import TicketCreateSchema, TicketSchema
+from .schemas import NotAdmissibleSchema, TicketCreateSchema, TicketSchema
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", description="Holding and buying seats")
 
@@ -80,17 +79,13 @@ def cancel_ticket(ticket_id):
     return cancellation.cancel(ticket, by_staff=user["role"] == security.ADMIN, now=utcnow())
 
 
-class NotAdmissible(ApiError):
-    status_code, code = 409, "not_admissible"
-    message = "This ticket has no door code: it is not confirmed"
-
-
 @bp.route("/<objectid:ticket_id>/qr.svg")
 @jwt_required()
 @bp.response(200, content_type="image/svg+xml", description="The door code as a QR code (SVG)")
 @bp.raises(*security.TOKEN_REFUSALS)
 @bp.raises(checkout.TicketNotFound, description=NOT_THE_CALLERS)
-@bp.raises(NotAdmissible, description="Pending, expired, cancelled or refunded")
+@bp.raises(checkin.NotAdmissible(Status.PENDING), description="Pending, expired, cancelled or refunded: "
+           "`status` says which", schema=NotAdmissibleSchema)
 @bp.doc(operationId="getTicketQrCode", security=security.BEARER_AUTH)
 def ticket_qr(ticket_id):
     """Get a ticket's door code as a QR code, to show at the door.
@@ -99,7 +94,7 @@ def ticket_qr(ticket_id):
     """
     ticket = callers_ticket(ticket_id, security.current_user(), staff=(security.ADMIN, security.DOOR))
     if ticket["status"] != Status.CONFIRMED or not ticket.get("code"):
-        raise NotAdmissible()
+        raise checkin.NotAdmissible(ticket["status"])
     return Response(qr.svg(ticket["code"]), mimetype="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
 

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from ..errors import ErrorSchema
 from ..events.schemas import EventSchema
 from ..schemas import DocumentSchema, ObjectIdField, PageQuerySchema, ReplySchema, Schema, StrictInteger, UtcDateTime
 from ..stores.tickets import STATUSES, Status
@@ -77,3 +78,9 @@ class EventTicketsQuerySchema(PageQuerySchema):
 
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES),
                               metadata={"description": "Only tickets of this status"})
+
+
+class NotAdmissibleSchema(ErrorSchema):
+    """`not_admissible` (a QR code asked for, a scan at the door): the ticket's status."""
+
+    status = ma.fields.String(metadata={"description": "`not_admissible`: the ticket's status"})

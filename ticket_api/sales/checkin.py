@@ -106,8 +106,8 @@ def record(ticket, event_id, result, *, by, scan_id, now):
     ticket = ticket or NO_TICKET
     event = ticket["event"] if event_id is None else event_id
     if event is not None:
-        checkins.record(event_id=event, ticket_id=ticket["_id"], quantity=ticket["quantity"], result=result, by=by,
-                     scan_id=scan_id, now=now)
+        checkins.record(event_id=event, ticket_id=ticket["_id"], quantity=ticket["quantity"], result=result,
+                        by=by, scan_id=scan_id, now=now)
 
 
 def at_the_door(event_id):

@@ -41,7 +41,9 @@ def take(event_id, quantity, *, now, after_start=False):
 
 
 def count_for_account(ticket, *, limit=None, now=None):
-    """Count the ticket's seats against the account's `limit` (None: uncapped). :raise SeatLimit:"""
+    """Count the ticket's seats against the account's `limit` (None: uncapped); at the limit, given
+    `now`, the event's lapsed holds (maybe the account's own) are released and the count tried again.
+    :raise SeatLimit:"""
     def counted():
         return holdings.add(ticket["event"], ticket["user"], ticket["quantity"], limit=limit)
 

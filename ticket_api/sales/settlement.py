@@ -34,18 +34,20 @@ def settle(intent, *, now):
     if ticket is None or (intent.amount, intent.currency) != (ticket["amount"], ticket["currency"]):
         refunds.refund_stray(intent, ticket, now=now)
         raise RefundedSeatsGone()
-    if not (tickets.confirm_paid(ticket["_id"], intent.id, now=now) or settled_meanwhile(ticket["_id"], intent, now)):
-        refunds.refund_stray(intent, tickets.get(ticket["_id"]), now=now)
-        raise RefundedSeatsGone()
+    if not tickets.confirm_paid(ticket["_id"], intent.id, now=now):
+        ticket = tickets.get(ticket["_id"])  # changed since it was read
+        if not settled_meanwhile(ticket, intent, now):
+            refunds.refund_stray(intent, ticket, now=now)
+            raise RefundedSeatsGone()
     payments.record(intent.id, ticket=ticket, amount=intent.amount, currency=intent.currency,
                     status="succeeded", now=now)
     return tickets.get_with_event(ticket["_id"])
 
 
-def settled_meanwhile(ticket_id, intent, now):
-    """After the confirmation missed: whether the ticket is confirmed by this payment all the same
-    (reported first by another, or its seats taken again). :raise RefundedSeatsGone: refunded already."""
-    ticket = tickets.get(ticket_id)
+def settled_meanwhile(ticket, intent, now):
+    """After the confirmation missed: whether the ticket, as read again, is confirmed by this payment
+    all the same (reported first by another, or its seats taken again). :raise RefundedSeatsGone:
+    refunded already."""
     paid_with = ticket.get("paymentIntent")
     if ticket["status"] == Status.CONFIRMED:
         return paid_with == intent.id
